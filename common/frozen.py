@@ -1,0 +1,64 @@
+"""The frozen discriminator inside the combined model, with Keras 2 semantics.
+
+Keras-GAN builds `combined = Model(z, D(G(z)))` after `D.trainable = False`
+and trains G with `combined.train_on_batch`. On Keras 3 that flag is read at
+every step, so the discriminator's own `train_on_batch` then trains nothing
+(only a warning), and it also switches D's BatchNormalization to its moving
+statistics. Keras-GAN's recipes were tuned on Keras 2, where the frozen D still
+normalised with the batch's statistics (training mode) and only its weights
+and moving statistics stayed put; with Keras 3's semantics the DCGAN recipe
+collapses to one or two digits.
+
+`frozen(discriminator)` gives a layer that runs D in training mode (batch
+statistics, dropout) through `stateless_call`, so none of D's weights and none
+of its moving statistics is written, and that owns no weights of its own, so
+the combined model's trainable weights are G's alone. D itself stays
+trainable: `discriminator.train_on_batch` keeps training it.
+"""
+import keras
+
+
+class _Untracked:
+    """Holds a model without Keras tracking it as a sub-layer (so its weights
+    are not counted, or trained, as the combined model's)."""
+
+    def __init__(self, model):
+        self.model = model
+
+
+class FrozenDiscriminator(keras.layers.Layer):
+    """`discriminator` as a layer with no weights that never changes its state."""
+
+    def __init__(self, discriminator, **kwargs):
+        kwargs.setdefault("name", f"frozen_{discriminator.name}")
+        super().__init__(**kwargs)
+        self._held = _Untracked(discriminator)
+
+    @property
+    def discriminator(self):
+        return self._held.model
+
+    def call(self, inputs, training=False):
+        discriminator = self.discriminator
+        if not training:
+            return discriminator(inputs, training=False)
+        outputs, new_state = discriminator.stateless_call(
+            [v.value for v in discriminator.trainable_variables],
+            [v.value for v in discriminator.non_trainable_variables],
+            inputs, training=True)
+        # Of the new state keep only the random-seed counters (so dropout
+        # masks differ from step to step); the BatchNorm moving statistics
+        # computed on this batch are thrown away.
+        weights = {id(v) for v in discriminator.non_trainable_weights}
+        for variable, value in zip(discriminator.non_trainable_variables, new_state):
+            if id(variable) not in weights:
+                variable.assign(value)
+        return outputs
+
+    def compute_output_spec(self, inputs, training=False):
+        return self.discriminator.compute_output_spec(inputs)
+
+
+def frozen(discriminator):
+    """The layer to put after G in the combined model: D, frozen the Keras 2 way."""
+    return FrozenDiscriminator(discriminator)

