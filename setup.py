@@ -11,6 +11,7 @@ setup(
     packages=["common", "gan", "dcgan", "cgan", "acgan", "srgan"],
     install_requires=[
         "tensorflow>=2.16",  # the first TensorFlow that ships Keras 3
+        "tensorboard",  # --tensorboard event files (TensorFlow no longer brings it)
         "keras>=3.3",
         "numpy",
         "matplotlib",  # sample figures; brings Pillow, used to read images

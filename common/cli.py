@@ -71,11 +71,20 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
     parser.add_argument("--seed", type=int, default=None,
                         help="random seed for data order, noise and weights (default: random)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its latest checkpoint")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="also write TensorBoard scalars and sample images to <out>/logs")
     parser.add_argument("--gpus", type=gpu_list, default=None,
                         help="GPU indices to use, e.g. 0,1 (default: all visible)")
     parser.add_argument("--gpu-memory-mb", type=positive_int, default=None,
                         help="cap on memory per GPU in MB (default: grow as needed)")
     return parser
+
+
+def training_options(args):
+    """The keyword arguments of `train()` that the shared flags set."""
+    return {"quiet": args.quiet, "resume": args.resume, "tensorboard": args.tensorboard}
 
 
 def run_cli(main):

@@ -13,14 +13,18 @@ three `train_on_batch` calls and the `predict` of Keras-GAN's loop.
 """
 import inspect
 import os
+import signal
 import sys
+import threading
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from common import checkpoints
 from common.errors import UserError
+from common.history import History, sample_frames, write_gif
 
 
 def binary_accuracy(y_true, y_pred):
@@ -116,38 +120,104 @@ def _to_floats(logs):
     return {name: float(value) for name, value in logs.items()}
 
 
-def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, jit_compile=None):
-    """Train `gan` for `epochs` steps (one "epoch" is one batch, as in Keras-GAN).
+class _StopRequest:
+    """Ctrl-C (SIGINT) asks the loop to stop after the current step, so the
+    checkpoint it saves is exactly the state after a whole step; a second
+    Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=False,
+        tensorboard=False, evaluate=None, eval_interval=None, jit_compile=None):
+    """Train `gan` until `epochs` steps are done (one "epoch" is one batch, as in Keras-GAN).
 
     Every `sample_interval` steps and at the end it writes a sample grid to
-    `<out>/images/` and the generator and discriminator to
-    `<out>/saved_model/`. Returns the logs of the last step.
+    `<out>/images/`, the generator and discriminator to `<out>/saved_model/`,
+    a checkpoint to `<out>/checkpoints/`, `<out>/history.csv` and the loss
+    plot `<out>/losses.png`; the run ends with `<out>/samples.gif`.
+
+    Args:
+        resume: continue from `<out>/checkpoints/latest.npz` (same weights,
+            optimizer states, random state and step count as when it was saved).
+        tensorboard: also write TensorBoard events to `<out>/logs/`.
+        evaluate: optional function `gan -> dict of metrics`, recorded in the
+            history every `eval_interval` steps and at the end.
+        jit_compile: XLA for the step; None chooses (see `use_xla`).
+
+    Ctrl-C stops after the current step with a checkpoint saved, then raises
+    KeyboardInterrupt. A loss that is not finite stops the run (UserError)
+    without overwriting the last good checkpoint. Returns the last step's logs.
     """
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
     prepare_out_dir(gan.out_dir)
+    done = 0
+    if resume:
+        done = checkpoints.load_checkpoint(gan)["step"]
+        if not quiet:
+            print(f"Resuming from step {done:,} ({checkpoints.checkpoint_path(gan.out_dir)}).")
+    history = History(gan.out_dir, resume_step=done if resume else None, tensorboard=tensorboard)
     step_fn = compiled_step(gan, jit_compile)
     progress = None if quiet else keras.utils.Progbar(epochs, interval=0.5, unit_name="step")
-    started = time.perf_counter()
-    logs = {}
-    for step in range(epochs):
-        batch = gan.draw_batch(gan.rng, batch_size)
-        logs = step_fn(*batch)
-        last = step == epochs - 1
-        if step % sample_interval == 0 or last:
-            logs = _to_floats(logs)
+    if progress is not None and done:
+        progress.update(done)
+    started, start_step = time.perf_counter(), done
+    logs, last_sample = {}, None
+
+    def save_everything(step):
+        history.flush()
+        history.plot()
+        save_models(gan)
+        return checkpoints.save_checkpoint(gan, step + 1)
+
+    with _StopRequest() as stop:
+        for step in range(done, epochs):
+            logs = _to_floats(step_fn(*gan.draw_batch(gan.rng, batch_size)))
             if not all(np.isfinite(v) for v in logs.values()):
-                raise UserError(f"Training diverged at step {step}: a loss is not finite "
-                                f"({logs}); the models saved at the previous interval are kept.")
-            gan.sample_images(step)
-            save_models(gan)
-        if progress is not None:
-            progress.update(step + 1, values=list(_to_floats(logs).items()) if (
-                step % 10 == 0 or last) else None, finalize=last)
+                history.close()
+                raise UserError(
+                    f"Training diverged at step {step}: a loss is not finite ({logs}); the last "
+                    f"good checkpoint is kept in {os.path.dirname(checkpoints.checkpoint_path(gan.out_dir))}.")
+            history.record(step, logs)
+            last = step == epochs - 1
+            if evaluate is not None and eval_interval and (step % eval_interval == 0 or last):
+                history.record(step, evaluate(gan))
+            if step % sample_interval == 0 or last or stop.requested:
+                last_sample = gan.sample_images(step)
+                if last_sample:
+                    history.image(step, last_sample)
+                path = save_everything(step)
+            if progress is not None and (step % 10 == 0 or last):
+                progress.update(step + 1, values=list(logs.items()), finalize=last)
+            if stop.requested:
+                history.close()
+                print(f"\nStopped after step {step + 1:,} of {epochs:,}: checkpoint saved to "
+                      f"{path}. Continue with --resume (and the same --out).", file=sys.stderr)
+                raise KeyboardInterrupt
+    history.close()
+    if last_sample:
+        write_gif(sample_frames(last_sample), os.path.join(gan.out_dir, "samples.gif"))
     elapsed = time.perf_counter() - started
-    logs = _to_floats(logs)
-    if not quiet:
-        print(f"Trained {epochs:,} steps in {elapsed:.0f} s ({epochs / elapsed:.1f} steps/s). "
+    steps_run = epochs - start_step
+    if not quiet and steps_run:
+        print(f"Trained {steps_run:,} steps in {elapsed:.0f} s ({steps_run / elapsed:.1f} steps/s). "
               f"Samples in {os.path.join(gan.out_dir, 'images')}, models in "
               f"{os.path.join(gan.out_dir, 'saved_model')}.")
         skipped = getattr(getattr(gan, "dataset", None), "skipped", 0)

@@ -166,13 +166,15 @@ class DCGAN:
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
                 "g_loss": g["loss"]}
 
-    def train(self, epochs, batch_size=32, sample_interval=50, quiet=False):
+    def train(self, epochs, batch_size=32, sample_interval=50, **options):
         """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
 
         Every `sample_interval` steps (and at the end) a sample grid goes to
-        `<out>/images/` and the models to `<out>/saved_model/`.
+        `<out>/images/`, the models to `<out>/saved_model/` and a checkpoint
+        to `<out>/checkpoints/`. `options` (quiet, resume, tensorboard, ...)
+        are those of `common.training.fit`.
         """
-        return training.fit(self, epochs, batch_size, sample_interval, quiet=quiet)
+        return training.fit(self, epochs, batch_size, sample_interval, **options)
 
     def sample_images(self, step):
         """Save a 5x5 grid of generated images (the same noise every time)."""
@@ -201,7 +203,7 @@ def main(argv=None):
     gan = DCGAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
                 out_dir=args.out, real_label=args.real_label, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
-              sample_interval=args.sample_interval, quiet=args.quiet)
+              sample_interval=args.sample_interval, **cli.training_options(args))
 
 
 if __name__ == "__main__":

@@ -148,13 +148,15 @@ class GAN:
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
                 "g_loss": g["loss"]}
 
-    def train(self, epochs, batch_size=32, sample_interval=200, quiet=False):
+    def train(self, epochs, batch_size=32, sample_interval=200, **options):
         """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
 
         Every `sample_interval` steps (and at the end) a sample picture goes to
-        `<out>/images/` and the models to `<out>/saved_model/`.
+        `<out>/images/`, the models to `<out>/saved_model/` and a checkpoint
+        to `<out>/checkpoints/`. `options` (quiet, resume, tensorboard, ...)
+        are those of `common.training.fit`.
         """
-        return training.fit(self, epochs, batch_size, sample_interval, quiet=quiet)
+        return training.fit(self, epochs, batch_size, sample_interval, **options)
 
     def sample_images(self, step):
         """Save a 5x5 grid of digits, or the sine curves against their target."""
@@ -185,7 +187,7 @@ def main(argv=None):
     gan = GAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
               out_dir=args.out, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
-              sample_interval=args.sample_interval, quiet=args.quiet)
+              sample_interval=args.sample_interval, **cli.training_options(args))
 
 
 if __name__ == "__main__":

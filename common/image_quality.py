@@ -1,0 +1,153 @@
+"""PSNR and SSIM, the two numbers super-resolution papers report, and the
+figure that puts them beside the images.
+
+Conventions (those of the super-resolution literature since SRCNN, and of the
+tables of the SRGAN paper, Ledig et al., 2017):
+
+  - images are compared as 8-bit pictures: values in [-1, 1] are mapped to
+    0..255 and rounded, as they would be when saved;
+  - on the luminance channel Y of ITU-R BT.601 YCbCr, as MATLAB's `rgb2ycbcr`
+    computes it (Y = 16 + 65.481 R + 128.553 G + 24.966 B, R, G, B in [0, 1],
+    so Y lies in [16, 235]), because the eye sees detail in brightness;
+    `channel="rgb"` compares the three colour channels instead;
+  - a border of `border` pixels (the scale factor, 4) is cropped from every
+    edge, where an upscaler has no neighbours to work from;
+  - data range 255: PSNR = 10 log10(255^2 / MSE), in dB, higher is better;
+  - SSIM as Wang et al. (2004): Gaussian window of sigma 1.5 (11 x 11), K1 =
+    0.01, K2 = 0.03, population covariance, the SSIM map averaged over the
+    pixels at least 5 from the edge; the same number as
+    `skimage.metrics.structural_similarity(..., gaussian_weights=True,
+    sigma=1.5, use_sample_covariance=False, data_range=255)`. From -1 to 1,
+    1 for identical images. On RGB it is the mean over the channels.
+
+A set's figure is the mean of the per-image values, as in the papers' tables.
+"""
+import os
+
+import numpy as np
+
+CHANNELS = ("y", "rgb")
+
+
+def to_8bit(images):
+    """Images in [-1, 1] to float64 values on the 0..255 grid (rounded, clipped)."""
+    pixels = (np.asarray(images, dtype=np.float64) + 1.0) * 127.5
+    return np.clip(np.round(pixels), 0.0, 255.0)
+
+
+def rgb_to_y(pixels):
+    """BT.601 luminance (MATLAB's rgb2ycbcr Y, in [16, 235]) of RGB values in 0..255.
+
+    Args:
+        pixels: array (..., 3).
+    Returns:
+        float64 array (...).
+    """
+    pixels = np.asarray(pixels, dtype=np.float64) / 255.0
+    return 16.0 + pixels @ np.array([65.481, 128.553, 24.966])
+
+
+def _prepare(image, channel, border):
+    """One image in [-1, 1] (H, W, C) to the float64 plane(s) that are compared."""
+    pixels = to_8bit(image)
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
+    if channel == "y" and pixels.shape[-1] == 3:
+        pixels = rgb_to_y(pixels)[..., None]
+    if border:
+        pixels = pixels[border:-border, border:-border]
+    return pixels
+
+
+def psnr(reference, test, data_range=255.0):
+    """Peak signal-to-noise ratio in dB of `test` against `reference` (same shape,
+    values on a scale of `data_range`); infinite for identical images."""
+    reference = np.asarray(reference, dtype=np.float64)
+    test = np.asarray(test, dtype=np.float64)
+    mse = np.mean((reference - test) ** 2)
+    if mse == 0:
+        return float("inf")
+    return float(10.0 * np.log10(data_range ** 2 / mse))
+
+
+def ssim(reference, test, data_range=255.0, sigma=1.5, k1=0.01, k2=0.03):
+    """Structural similarity (Wang et al., 2004) of two 2-D images, Gaussian-weighted."""
+    from scipy.ndimage import gaussian_filter
+    x = np.asarray(reference, dtype=np.float64)
+    y = np.asarray(test, dtype=np.float64)
+    truncate = 3.5  # an 11-tap window for sigma 1.5, as Wang et al.
+
+    def blur(a):
+        return gaussian_filter(a, sigma=sigma, truncate=truncate, mode="reflect")
+
+    mx, my = blur(x), blur(y)
+    vx = blur(x * x) - mx * mx
+    vy = blur(y * y) - my * my
+    vxy = blur(x * y) - mx * my
+    c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
+    ssim_map = ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    pad = int(truncate * sigma + 0.5)  # the window's radius: values nearer the edge saw padding
+    return float(ssim_map[pad:-pad, pad:-pad].mean())
+
+
+def image_scores(reference, test, border=4, channel="y"):
+    """PSNR and SSIM of one image `test` against `reference`, both (H, W, C) in [-1, 1],
+    with the conventions of this module. Returns {"psnr": dB, "ssim": value}."""
+    ref = _prepare(reference, channel, border)
+    out = _prepare(test, channel, border)
+    if ref.shape != out.shape:
+        raise ValueError(f"images to compare differ in shape: {ref.shape} and {out.shape}")
+    return {"psnr": psnr(ref, out),
+            "ssim": float(np.mean([ssim(ref[..., c], out[..., c]) for c in range(ref.shape[-1])]))}
+
+
+def set_scores(references, tests, border=4, channel="y"):
+    """Mean PSNR and SSIM over pairs of images (lists or batches, sizes may differ
+    from pair to pair). Returns {"psnr", "ssim"} and the per-image list "images"."""
+    per_image = [image_scores(r, t, border, channel) for r, t in zip(references, tests)]
+    return {"psnr": float(np.mean([s["psnr"] for s in per_image])),
+            "ssim": float(np.mean([s["ssim"] for s in per_image])),
+            "images": per_image}
+
+
+def save_comparison_figure(rows, column_titles, path, cell_labels=None, title=None):
+    """A figure of image rows side by side (e.g. low resolution, bicubic, SRGAN,
+    original), with a caption under each image (e.g. its PSNR).
+
+    Args:
+        rows: list of lists of images (H, W, C) in [-1, 1]; all of one size.
+        column_titles: one title per column.
+        path: the PNG to write (through a temporary file).
+        cell_labels: optional list of lists of strings, one per image.
+        title: optional figure title.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    n_rows, n_cols = len(rows), len(column_titles)
+    height, width = np.asarray(rows[0][0]).shape[:2]
+    cell = max(1.6, min(3.2, width / 64.0))  # inches per image
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
+                             figsize=(n_cols * cell, n_rows * cell * height / width + 0.5 * n_rows + 0.6))
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            ax = axes[r][c]
+            pixels = to_8bit(image).astype(np.uint8)
+            ax.imshow(pixels[..., 0] if pixels.shape[-1] == 1 else pixels,
+                      cmap="gray" if pixels.shape[-1] == 1 else None,
+                      vmin=0, vmax=255, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(column_titles[c], fontsize=9)
+            if cell_labels is not None and cell_labels[r][c]:
+                ax.set_xlabel(cell_labels[r][c], fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{os.path.splitext(path)[0]}.tmp.png"
+    fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,268 @@
+"""High-resolution photos for super-resolution: crops, their bicubic
+low-resolution versions, and a held-out test split.
+
+The low-resolution input is always made from the high-resolution target by
+bicubic downscaling (Pillow's, which low-pass filters first, like MATLAB's
+`imresize`), so every LR pixel has its HR block, as in the SRGAN paper.
+(Keras-GAN resized both from the original file, so the two did not match.)
+
+Sources, in order:
+  - a folder of images (`--data DIR`, or CelebA's `datasets/img_align_celeba`
+    when it exists): the last files of the sorted list are held out for
+    testing (up to 50, a tenth of a small folder);
+  - offline, when no folder is given and none is found: the real photos that
+    ship inside installed packages (scikit-image's `skimage.data`,
+    matplotlib's portrait of Grace Hopper); the photos named in
+    `PACKAGED_TEST` are held out whole.
+
+Training draws random `hr_size` crops (flipped left-right half of the time);
+testing uses the held-out photos whole (centre crop of at most 512 x 512,
+sides a multiple of the scale) and never flips. Values are float32 in [-1, 1].
+"""
+import os
+
+import numpy as np
+
+from common import data
+from common.errors import UserError
+
+DEFAULT_FOLDER = data.DEFAULT_CELEBA
+# Whole photos kept out of training and used to measure PSNR/SSIM: a cat
+# (fur, whiskers) and a cup of coffee (smooth gradients, sharp rims).
+PACKAGED_TEST = ("chelsea", "coffee")
+# Photos to train on: people, objects, a street scene, textures, microscopy and
+# sky; the grey ones as three equal channels.
+PACKAGED_TRAIN = ("astronaut", "grace_hopper", "rocket", "motorcycle_left", "motorcycle_right",
+                  "immunohistochemistry", "hubble_deep_field", "retina",
+                  "camera", "coins", "moon", "brick", "grass", "gravel")
+MAX_TEST_SIDE = 512
+MAX_FOLDER_TEST = 50
+
+
+# ---------------------------------------------------------------------------
+# Bicubic resizing on 8-bit pictures
+# ---------------------------------------------------------------------------
+
+def _resize(pixels, height, width):
+    """uint8 (H, W, C) to (height, width, C) with Pillow's bicubic filter."""
+    from PIL import Image
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    channels = pixels.shape[-1]
+    image = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
+    out = np.asarray(image.resize((width, height), Image.BICUBIC), dtype=np.uint8)
+    return out.reshape(height, width, channels)
+
+
+def downscale(hr_pixels, scale=4):
+    """The low-resolution version of a uint8 HR image (H, W, C), H and W multiples
+    of `scale`: bicubic, antialiased, rounded to 8 bits as a saved image is."""
+    h, w = hr_pixels.shape[:2]
+    return _resize(hr_pixels, h // scale, w // scale)
+
+
+def bicubic_upscale(lr_images, scale=4):
+    """The bicubic baseline: LR images in [-1, 1] (N, h, w, C) or (h, w, C) to
+    (N, h*scale, w*scale, C) in [-1, 1], resized as 8-bit pictures."""
+    lr_images = np.asarray(lr_images, dtype=np.float32)
+    single = lr_images.ndim == 3
+    batch = lr_images[None] if single else lr_images
+    pixels = np.clip(np.round((batch + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    up = np.stack([_resize(p, p.shape[0] * scale, p.shape[1] * scale) for p in pixels])
+    up = _to_unit(up)
+    return up[0] if single else up
+
+
+def _to_unit(pixels):
+    return (np.asarray(pixels, dtype=np.float32) - 127.5) / 127.5
+
+
+def _rgb(pixels):
+    """Any uint8 photo (grey, RGB, RGBA) to (H, W, 3)."""
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.shape[-1] == 1:
+        pixels = np.repeat(pixels, 3, axis=-1)
+    return pixels[..., :3]
+
+
+# ---------------------------------------------------------------------------
+# Where photos come from
+# ---------------------------------------------------------------------------
+
+def _packaged_photo(name):
+    """One packaged photo as uint8 (H, W, 3), or None when this install lacks it."""
+    try:
+        if name == "grace_hopper":
+            from matplotlib import cbook
+            from PIL import Image
+            with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as image:
+                return _rgb(image.convert("RGB"))
+        import skimage.data
+        if name.startswith("motorcycle_"):
+            left, right, _ = skimage.data.stereo_motorcycle()
+            return _rgb(left if name.endswith("left") else right)
+        return _rgb(getattr(skimage.data, name)())
+    except Exception:  # a missing package or file: that photo is simply not there
+        return None
+
+
+def packaged_photos(names):
+    """{name: uint8 photo} of the `names` this installation has."""
+    photos = {name: _packaged_photo(name) for name in names}
+    return {name: photo for name, photo in photos.items() if photo is not None}
+
+
+def _read_file(path):
+    """An image file as uint8 (H, W, 3), or None when it cannot be read."""
+    from PIL import Image
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except Exception:  # PIL raises many kinds for a broken file: all mean "skip it"
+        return None
+
+
+# ---------------------------------------------------------------------------
+# The data set
+# ---------------------------------------------------------------------------
+
+class HighResPhotos:
+    """HR crops and their bicubic LR versions for training; whole held-out photos for testing.
+
+    Args:
+        train: list of photos to train on: uint8 arrays (H, W, 3) or image file paths.
+        test: list of held-out photos (arrays or paths), never used by `sample`.
+        hr_size: side of the square HR training crops; a multiple of `scale`.
+        scale: upscaling factor (4 in SRGAN).
+        description: what the photos are, for messages.
+    """
+
+    def __init__(self, train, test, hr_size=64, scale=4, description="photos"):
+        if hr_size % scale:
+            raise UserError(f"The high-resolution size {hr_size} must be a multiple of "
+                            f"the scale factor {scale}.")
+        self.train = list(train)
+        self.test = list(test)
+        self.hr_size = hr_size
+        self.scale = scale
+        self.description = description
+        self.skipped = 0
+        self._bad = set()
+        self._pool = None
+        self._test_pairs = None
+
+    @property
+    def shape(self):
+        """Shape of one HR training crop."""
+        return (self.hr_size, self.hr_size, 3)
+
+    @property
+    def lr_shape(self):
+        return (self.hr_size // self.scale, self.hr_size // self.scale, 3)
+
+    def __len__(self):
+        return len(self.train)
+
+    def _load(self, photo):
+        if not isinstance(photo, str):
+            return photo
+        pixels = _read_file(photo)
+        if pixels is None and photo not in self._bad:
+            self._bad.add(photo)
+            self.skipped += 1
+        return pixels
+
+    def _fit(self, pixels):
+        """A photo whose shorter side is below `hr_size` is enlarged to it, so a crop fits."""
+        h, w = pixels.shape[:2]
+        if min(h, w) >= self.hr_size:
+            return pixels
+        factor = self.hr_size / min(h, w)
+        return _resize(pixels, max(self.hr_size, round(h * factor)), max(self.hr_size, round(w * factor)))
+
+    def sample(self, rng, batch_size):
+        """A training batch: random HR crops (flipped left-right at random) and
+        their bicubic LR versions, (hr, lr) float32 in [-1, 1]."""
+        from concurrent.futures import ThreadPoolExecutor
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
+        crops = []
+        while len(crops) < batch_size:
+            picks = rng.integers(0, len(self.train), batch_size - len(crops))
+            for pixels in self._pool.map(self._load, [self.train[i] for i in picks]):
+                if pixels is None:
+                    continue
+                pixels = self._fit(pixels)
+                h, w = pixels.shape[:2]
+                top = rng.integers(0, h - self.hr_size + 1)
+                left = rng.integers(0, w - self.hr_size + 1)
+                crop = pixels[top:top + self.hr_size, left:left + self.hr_size]
+                if rng.random() < 0.5:
+                    crop = crop[:, ::-1]
+                crops.append(np.ascontiguousarray(crop))
+            if not crops and len(self._bad) >= len(self.train):
+                raise UserError(f"None of the training images in {self.description} could be read.")
+        hr = np.stack(crops)
+        lr = np.stack([downscale(c, self.scale) for c in crops])
+        return _to_unit(hr), _to_unit(lr)
+
+    def test_pairs(self):
+        """The held-out photos as a list of (hr, lr) pairs, float32 in [-1, 1]:
+        centre crops of at most 512 x 512 with sides a multiple of the scale."""
+        if self._test_pairs is None:
+            pairs = []
+            for photo in self.test:
+                pixels = self._load(photo)
+                if pixels is None:
+                    continue
+                h, w = pixels.shape[:2]
+                th = min(h, MAX_TEST_SIDE) // self.scale * self.scale
+                tw = min(w, MAX_TEST_SIDE) // self.scale * self.scale
+                top, left = (h - th) // 2, (w - tw) // 2
+                hr = pixels[top:top + th, left:left + tw]
+                pairs.append((_to_unit(hr), _to_unit(downscale(hr, self.scale))))
+            if not pairs:
+                raise UserError(f"None of the held-out test images of {self.description} "
+                                "could be read.")
+            self._test_pairs = pairs
+        return self._test_pairs
+
+
+def load_photos(folder=None, hr_size=64, scale=4, verbose=True):
+    """The data set for super-resolution (see this module's docstring for the sources).
+
+    Args:
+        folder: a folder of images; None looks for `datasets/img_align_celeba`
+            and, failing that, uses the packaged photos.
+        hr_size: side of the HR training crops.
+        scale: upscaling factor.
+
+    Returns:
+        a `HighResPhotos`.
+    """
+    if folder is None and os.path.isdir(DEFAULT_FOLDER):
+        folder = DEFAULT_FOLDER
+    if folder is None:
+        train = packaged_photos(PACKAGED_TRAIN)
+        test = packaged_photos(PACKAGED_TEST)
+        if not train or not test:
+            raise UserError("No image folder was given, none was found at "
+                            f"{DEFAULT_FOLDER}, and the offline photos of scikit-image could not "
+                            "be loaded: install scikit-image, or pass a folder of images with --data.")
+        if verbose:
+            print(f"Photos: no image folder given and none at {DEFAULT_FOLDER}, so training on "
+                  f"random {hr_size}x{hr_size} crops of {len(train)} photos shipped with "
+                  f"scikit-image and matplotlib ({', '.join(train)}); held out for testing: "
+                  f"{', '.join(test)}.")
+        return HighResPhotos(list(train.values()), list(test.values()), hr_size, scale,
+                             description="the packaged photos")
+    paths = data.list_images(folder)
+    if len(paths) < 2:
+        raise UserError(f"Image folder {folder} holds a single image: super-resolution needs "
+                        "at least two, one to train on and one held out for testing.")
+    n_test = min(MAX_FOLDER_TEST, max(1, len(paths) // 10))
+    if verbose:
+        print(f"Photos: {len(paths) - n_test:,} images in {folder} to train on (random "
+              f"{hr_size}x{hr_size} crops), the last {n_test} (sorted by name) held out for testing.")
+    return HighResPhotos(paths[:-n_test], paths[-n_test:], hr_size, scale, description=folder)

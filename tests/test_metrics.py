@@ -1,0 +1,227 @@
+"""The MNIST metrics: the maths on cases with known answers, the cached
+classifier, and the scoring command as a user runs it."""
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from common import metrics
+from conftest import REPO
+
+
+# ---------------------------------------------------------------------------
+# Fréchet distance
+# ---------------------------------------------------------------------------
+
+def test_frechet_distance_of_identical_sets_is_about_zero():
+    features = np.random.default_rng(0).normal(size=(500, 16))
+    assert abs(metrics.frechet_distance(features, features)) < 1e-6
+
+
+def test_frechet_distance_of_diagonal_gaussians_is_the_closed_form():
+    # For diagonal covariances the formula reduces to
+    # ||mu1 - mu2||^2 + sum_i (sqrt(s1_i) - sqrt(s2_i))^2.
+    mu1, mu2 = np.array([0.0, 1.0, -2.0]), np.array([1.0, -1.0, 0.5])
+    var1, var2 = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
+    expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(var1) - np.sqrt(var2)) ** 2)
+    exact = metrics.frechet_distance_from_statistics(mu1, np.diag(var1), mu2, np.diag(var2))
+    assert exact == pytest.approx(expected, rel=1e-9)
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(mu1, np.sqrt(var1), size=(200_000, 3))
+    b = rng.normal(mu2, np.sqrt(var2), size=(200_000, 3))
+    assert metrics.frechet_distance(a, b) == pytest.approx(expected, rel=0.01)
+
+
+def test_frechet_distance_with_equal_covariances_is_the_squared_mean_difference():
+    rng = np.random.default_rng(2)
+    root = rng.normal(size=(5, 5))
+    sigma = root @ root.T  # a full, non-diagonal covariance
+    mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
+    assert metrics.frechet_distance_from_statistics(mu1, sigma, mu2, sigma) == pytest.approx(
+        np.sum((mu1 - mu2) ** 2), rel=1e-6, abs=1e-8)
+
+
+def test_frechet_distance_survives_features_that_never_fire():
+    # Dead ReLU units give constant features and singular covariances.
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(400, 6)), rng.normal(size=(400, 6))
+    a[:, :3] = 0.0
+    b[:, :3] = 0.0
+    distance = metrics.frechet_distance(a, b)
+    assert np.isfinite(distance) and -1e-6 < distance < 0.2
+
+
+# ---------------------------------------------------------------------------
+# MNIST score, classes, conditional accuracy
+# ---------------------------------------------------------------------------
+
+def one_hot(classes, k=10):
+    return np.eye(k)[np.asarray(classes)]
+
+
+def test_mnist_score_of_confident_balanced_digits_is_ten():
+    assert metrics.mnist_score(one_hot(np.arange(1000) % 10)) == pytest.approx(10.0)
+
+
+def test_mnist_score_of_one_class_only_is_one():
+    assert metrics.mnist_score(one_hot(np.full(100, 7))) == pytest.approx(1.0)
+
+
+def test_mnist_score_of_unsure_images_is_one():
+    assert metrics.mnist_score(np.full((50, 10), 0.1)) == pytest.approx(1.0)
+
+
+def test_mnist_score_counts_balanced_confident_classes():
+    assert metrics.mnist_score(one_hot(np.arange(100) % 4)) == pytest.approx(4.0)
+
+
+def test_mnist_score_matches_the_kl_formula_on_a_small_table():
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    marginal = p.mean(axis=0)
+    kl = [np.sum(row * np.log(row / marginal)) for row in p]
+    assert metrics.mnist_score(p) == pytest.approx(np.exp(np.mean(kl)))
+
+
+def test_count_classes_ignores_classes_below_the_minimum_share():
+    # 1,000 images: digit 3 gets 2% (counts), digit 5 gets 1% (does not).
+    classes = np.concatenate([np.zeros(970, int), np.full(20, 3), np.full(10, 5)])
+    assert metrics.count_classes(one_hot(classes)) == 2
+    assert metrics.count_classes(one_hot(classes), min_share=0.01) == 3
+    assert metrics.count_classes(one_hot(np.arange(100) % 10)) == 10
+
+
+def test_conditional_accuracy_is_the_share_read_as_requested():
+    labels = np.arange(10).reshape(-1, 1)
+    predicted = np.array([0, 1, 2, 3, 4, 5, 6, 7, 0, 0])
+    assert metrics.conditional_accuracy(one_hot(predicted), labels) == pytest.approx(0.8)
+
+
+def test_held_out_split_is_stratified_and_fixed():
+    labels = np.arange(5000) % 10
+    train, held = metrics.split_held_out(labels, 1000, seed=0)
+    assert np.bincount(labels[held]).tolist() == [100] * 10
+    assert len(np.intersect1d(train, held)) == 0 and len(train) + len(held) == 5000
+    assert np.array_equal(held, metrics.split_held_out(labels, 1000, seed=0)[1])
+
+
+# ---------------------------------------------------------------------------
+# The cached classifier and the command
+# ---------------------------------------------------------------------------
+
+TINY = {"epochs": 2, "train_digits": 1000}  # seconds, not the real 15 epochs on 4,000
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """No test reads or writes the user's real classifier cache."""
+    monkeypatch.setenv(metrics.CACHE_ENV, str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(tmp_path_factory):
+    """A classifier trained briefly on 1,000 digits, cached once for this file."""
+    folder = str(tmp_path_factory.mktemp("classifier_cache"))
+    metrics.build_classifier(folder, verbose=False, **TINY)
+    return folder
+
+
+def test_classifier_is_cached_with_its_held_out_accuracy(tiny_cache, monkeypatch):
+    with open(os.path.join(tiny_cache, "mnist_classifier.json")) as handle:
+        info = json.load(handle)
+    assert info["version"] == metrics.CLASSIFIER_VERSION
+    assert info["train_digits"] == 1000 and info["held_out_digits"] == 1000
+    assert 0.5 < info["held_out_accuracy"] <= 1.0  # 32 steps: far above chance (0.1)
+    assert "MNIST" in info["data_source"] or "mnist" in info["data_source"]
+    assert info["real_vs_real"]["classes"] == 10
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a valid cache must not be trained again")
+    monkeypatch.setattr(metrics, "build_classifier", no_training)
+    classifier = metrics.load_classifier(tiny_cache)
+    features, probabilities = classifier.features_and_probabilities(np.zeros((3, 28, 28, 1)))
+    assert features.shape == (3, 128) and probabilities.shape == (3, 10)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_corrupt_cache_is_rebuilt(tmp_path, capsys):
+    folder = str(tmp_path / "corrupt")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "mnist_classifier.json"), "w") as handle:
+        handle.write("{not json")
+    classifier = metrics.load_classifier(folder, **TINY)
+    assert "unreadable" in capsys.readouterr().out
+    assert classifier.info["train_digits"] == 1000
+    with open(os.path.join(folder, "mnist_classifier.json")) as handle:
+        assert json.load(handle)["version"] == metrics.CLASSIFIER_VERSION
+
+
+def tiny_generator(conditional=False, latent_dim=8):
+    noise = keras.Input(shape=(latent_dim,))
+    x = noise
+    inputs = [noise]
+    if conditional:
+        label = keras.Input(shape=(1,), dtype="int32")
+        x = keras.layers.Concatenate()([x, keras.layers.Flatten()(
+            keras.layers.Embedding(10, latent_dim)(label))])
+        inputs.append(label)
+    img = keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(784, activation="tanh")(x))
+    return keras.Model(inputs if conditional else noise, img)
+
+
+def test_score_generator_balances_labels_for_a_conditional_generator(tiny_cache):
+    classifier = metrics.load_classifier(tiny_cache)
+    images, labels = metrics.generate(tiny_generator(conditional=True), 200)
+    assert images.shape == (200, 28, 28, 1)
+    assert np.bincount(labels).tolist() == [20] * 10
+    scores = metrics.score_generator(tiny_generator(conditional=True), n=200,
+                                     classifier=classifier)
+    assert 0.0 <= scores["conditional_accuracy"] <= 1.0
+    assert 1.0 <= scores["mnist_score"] <= 10.0 and scores["frechet_distance"] > 0
+    assert "conditional_accuracy" not in metrics.score_generator(
+        tiny_generator(), n=200, classifier=classifier)
+
+
+def run_metrics(*args, cache):
+    env = dict(os.environ, **{metrics.CACHE_ENV: cache})
+    return subprocess.run([sys.executable, "-m", "common.metrics", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_command_scores_a_saved_generator(tiny_cache, tmp_path):
+    path = str(tmp_path / "generator.keras")
+    tiny_generator(conditional=True).save(path)
+    result = run_metrics(path, "--n", "200", cache=tiny_cache)
+    assert result.returncode == 0, result.stderr
+    assert "conditional, 200 samples" in result.stdout
+    for column in ("Fréchet", "MNIST score", "classes", "accuracy", "real (held-out)"):
+        assert column in result.stdout
+    assert "Training the MNIST classifier" not in result.stdout  # the cache was used
+
+
+def test_command_with_a_missing_file_ends_with_one_clear_message(tiny_cache, tmp_path):
+    result = run_metrics(str(tmp_path / "nothing.keras"), cache=tiny_cache)
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda path: open(path, "w").write("not a model"), "could not be loaded as a Keras model"),
+    (lambda path: keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                    keras.layers.Dense(1)]).save(path), "not a generator"),
+    (lambda path: keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)]).save(path),
+     "not 28x28x1 digits"),
+])
+def test_command_refuses_what_is_not_an_mnist_generator(make, message, tiny_cache, tmp_path,
+                                                        monkeypatch, capsys):
+    path = str(tmp_path / "model.keras")
+    make(path)
+    monkeypatch.setenv(metrics.CACHE_ENV, tiny_cache)
+    with pytest.raises(SystemExit) as exit_info:
+        metrics.main([path])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
