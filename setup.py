@@ -1,3 +1,5 @@
+import os
+
 from setuptools import setup
 
 setup(
@@ -5,7 +7,8 @@ setup(
     version="0.1.0",
     description="The classic GANs of Keras-GAN (GAN, DCGAN, CGAN, ACGAN, SRGAN), "
                 "one readable class per model, on Keras 3 and TensorFlow.",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"),
+                          encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
     packages=["common", "gan", "dcgan", "cgan", "acgan", "srgan"],

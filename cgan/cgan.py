@@ -1,0 +1,280 @@
+"""CGAN: conditional GAN (Mirza & Osindero, 2014), Keras-GAN's recipe.
+
+Both networks are told which digit is meant. G multiplies its noise by a
+learned embedding of the label, then draws with the multilayer perceptron of
+gan/; D multiplies the flattened image by a learned embedding of the label
+(one weight per pixel and digit), so it judges "is this a real 7?", not "is
+this a real digit?". Each training step trains D on a real and on a generated
+batch with the real batch's labels, then G through the combined model (G
+followed by a frozen D) on labels drawn at random.
+
+`--arch conv` swaps in a conditional DCGAN: transposed convolutions in G,
+strided convolutions in D, the label an embedding concatenated to the noise
+and an extra image channel for D.
+
+    python cgan/cgan.py                 # MNIST digits, Keras-GAN's MLP recipe
+    python cgan/cgan.py --arch conv     # the conditional DCGAN
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # find common/
+
+import keras
+import numpy as np
+from keras import layers, ops
+from keras.layers import Input
+from keras.models import Model, Sequential
+
+from common import cli, data, training
+from common.frozen import frozen
+from common.gpu import configure_gpus
+from common.images import class_grid_inputs, save_image_grid
+from common.training import binary_accuracy, train_on_batch
+
+
+class CGAN:
+    def __init__(self, img_shape=(28, 28, 1), num_classes=10, latent_dim=100, dataset=None,
+                 out_dir=None, seed=None):
+        """
+        Args:
+            img_shape: (rows, cols, channels) of one image.
+            num_classes: how many labels there are (10 digits).
+            latent_dim: size of the noise vector.
+            dataset: (images (N, rows, cols, channels) in [-1, 1], labels (N,)
+                ints), as `common.data.load_mnist` returns; None loads MNIST
+                when training starts.
+            out_dir: where images/ and saved_model/ go; default this file's folder.
+            seed: seed for weights, data order and noise; None is random.
+        """
+        self.img_rows, self.img_cols, self.channels = img_shape
+        self.img_shape = tuple(img_shape)
+        self.num_classes = num_classes
+        self.latent_dim = latent_dim
+        self.dataset = dataset
+        self.out_dir = out_dir or training.default_out_dir(self)
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        # The same inputs for every sample grid, so grids are comparable:
+        # one column per digit, one noise vector per row.
+        self.sample_noise, self.sample_labels = class_grid_inputs(
+            self.rng, latent_dim, num_classes, rows=10)
+
+        # Build and compile the discriminator
+        self.discriminator = self.build_discriminator()
+        self.discriminator.compile(loss="binary_crossentropy",
+                                   optimizer=keras.optimizers.Adam(0.0002, 0.5),
+                                   metrics=[binary_accuracy])
+
+        # Build the generator
+        self.generator = self.build_generator()
+
+        # The generator takes noise and the target label as input
+        # and generates the corresponding digit of that label
+        noise = Input(shape=(self.latent_dim,))
+        label = Input(shape=(1,), dtype="int32")
+        img = self.generator([noise, label])
+
+        # For the combined model we will only train the generator: D is frozen
+        # the Keras 2 way (see common/frozen.py), D itself stays trainable.
+        # D judges the image against the label G was asked for.
+        valid = frozen(self.discriminator)([img, label])
+
+        # The combined model (stacked generator and discriminator) trains the
+        # generator to fool the discriminator. Keras 3 optimizers belong to one
+        # set of weights, so it gets its own Adam with the same settings.
+        self.combined = Model([noise, label], valid, name="combined")
+        self.combined.compile(loss="binary_crossentropy",
+                              optimizer=keras.optimizers.Adam(0.0002, 0.5))
+
+    def build_generator(self):
+        model = Sequential([
+            Input(shape=(self.latent_dim,)),
+            layers.Dense(256),
+            layers.LeakyReLU(negative_slope=0.2),
+            # momentum 0.8: Keras-GAN's value; the moving statistics follow the
+            # fast-changing generator closely.
+            layers.BatchNormalization(momentum=0.8),
+            layers.Dense(512),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.BatchNormalization(momentum=0.8),
+            layers.Dense(1024),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.BatchNormalization(momentum=0.8),
+            layers.Dense(int(np.prod(self.img_shape)), activation="tanh"),
+            layers.Reshape(self.img_shape),
+        ], name="generator_stack")
+
+        noise = Input(shape=(self.latent_dim,))
+        label = Input(shape=(1,), dtype="int32")
+        # Each digit scales the noise by its own learned vector: the label
+        # picks which part of the noise space G draws from.
+        label_embedding = layers.Flatten()(layers.Embedding(self.num_classes, self.latent_dim)(label))
+        model_input = layers.Multiply()([noise, label_embedding])
+        img = model(model_input)
+        return Model([noise, label], img, name="generator")
+
+    def build_discriminator(self):
+        model = Sequential([
+            Input(shape=(int(np.prod(self.img_shape)),)),
+            layers.Dense(512),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Dense(512),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Dropout(0.4),
+            layers.Dense(512),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Dropout(0.4),
+            layers.Dense(1, activation="sigmoid"),
+        ], name="discriminator_stack")
+
+        img = Input(shape=self.img_shape)
+        label = Input(shape=(1,), dtype="int32")
+        # One learned weight per pixel and digit: D sees the image through
+        # the mask of the digit it is told the image shows.
+        label_embedding = layers.Flatten()(
+            layers.Embedding(self.num_classes, int(np.prod(self.img_shape)))(label))
+        flat_img = layers.Flatten()(img)
+        model_input = layers.Multiply()([flat_img, label_embedding])
+        validity = model(model_input)
+        return Model([img, label], validity, name="discriminator")
+
+    def load_data(self):
+        """MNIST with its labels, the default data set (see common/data.py for its sources)."""
+        return data.load_mnist()
+
+    def draw_batch(self, rng, batch_size):
+        """A batch of real images with their labels, the noise, and the labels
+        G is asked for in its step."""
+        if self.dataset is None:
+            self.dataset = self.load_data()
+        images, labels = self.dataset
+        idx = rng.integers(0, len(images), batch_size)
+        imgs = images[idx]
+        img_labels = labels[idx].reshape(-1, 1).astype("int32")
+        noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
+        sampled_labels = rng.integers(0, self.num_classes, (batch_size, 1)).astype("int32")
+        return imgs, img_labels, noise, sampled_labels
+
+    def train_step(self, imgs, labels, noise, sampled_labels):
+        """One step: D on real and generated images, then G through `combined`.
+
+        Runs compiled as a whole (see common/training.py); each
+        `train_on_batch` is exactly `model.train_on_batch` of Keras-GAN's loop.
+        """
+        valid = ops.ones((ops.shape(imgs)[0], 1))
+        fake = ops.zeros((ops.shape(imgs)[0], 1))
+
+        # ---------------------
+        #  Train Discriminator
+        # ---------------------
+        # As in Keras-GAN, the generated batch is drawn for the real batch's
+        # labels, so D sees the same digits real and generated.
+        gen_imgs = self.generator([noise, labels], training=False)
+        d_real = train_on_batch(self.discriminator, [imgs, labels], valid)
+        d_fake = train_on_batch(self.discriminator, [gen_imgs, labels], fake)
+
+        # ---------------------
+        #  Train Generator
+        # ---------------------
+        # G wants D to take its images for real digits of the labels asked for.
+        g = train_on_batch(self.combined, [noise, sampled_labels], valid)
+
+        return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]),
+                "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
+                "g_loss": g["loss"]}
+
+    def train(self, epochs, batch_size=32, sample_interval=200, **options):
+        """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
+
+        Every `sample_interval` steps (and at the end) a sample grid goes to
+        `<out>/images/`, the models to `<out>/saved_model/` and a checkpoint
+        to `<out>/checkpoints/`. `options` (quiet, resume, tensorboard, ...)
+        are those of `common.training.fit`.
+        """
+        return training.fit(self, epochs, batch_size, sample_interval, **options)
+
+    def sample_images(self, step):
+        """Save a grid with one labelled column per digit 0-9 and one row per
+        noise vector (the same inputs every time)."""
+        gen_imgs = self.generator([self.sample_noise, self.sample_labels], training=False)
+        return save_image_grid(ops.convert_to_numpy(gen_imgs),
+                               os.path.join(self.out_dir, "images", f"mnist_{step}.png"),
+                               cols=self.num_classes, col_labels=range(self.num_classes))
+
+    save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
+
+
+class ConditionalDCGAN(CGAN):
+    """CGAN's recipe (losses, steps, labels) with convolutional networks, as in
+    the conditional DCGAN tutorials: G grows a 7x7 map to the image with
+    transposed convolutions, D reads the image with strided convolutions. The
+    label reaches G as an embedding concatenated to the noise, and D as an
+    extra image channel (an embedding of one value per pixel)."""
+
+    def build_generator(self):
+        rows, cols = self.img_rows // 4, self.img_cols // 4
+        model = Sequential([
+            Input(shape=(self.latent_dim + 50,)),
+            layers.Dense(128 * rows * cols),
+            layers.Reshape((rows, cols, 128)),
+            layers.BatchNormalization(momentum=0.8),
+            layers.ReLU(),
+            layers.Conv2DTranspose(128, kernel_size=4, strides=2, padding="same"),
+            layers.BatchNormalization(momentum=0.8),
+            layers.ReLU(),
+            layers.Conv2DTranspose(64, kernel_size=4, strides=2, padding="same"),
+            layers.BatchNormalization(momentum=0.8),
+            layers.ReLU(),
+            layers.Conv2D(self.channels, kernel_size=3, padding="same", activation="tanh"),
+        ], name="generator_stack")
+
+        noise = Input(shape=(self.latent_dim,))
+        label = Input(shape=(1,), dtype="int32")
+        label_embedding = layers.Flatten()(layers.Embedding(self.num_classes, 50)(label))
+        img = model(layers.Concatenate()([noise, label_embedding]))
+        return Model([noise, label], img, name="generator")
+
+    def build_discriminator(self):
+        model = Sequential([
+            Input(shape=(self.img_rows, self.img_cols, self.channels + 1)),
+            layers.Conv2D(64, kernel_size=4, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Dropout(0.25),
+            layers.Conv2D(128, kernel_size=4, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Dropout(0.25),
+            layers.Flatten(),
+            layers.Dense(1, activation="sigmoid"),
+        ], name="discriminator_stack")
+
+        img = Input(shape=self.img_shape)
+        label = Input(shape=(1,), dtype="int32")
+        label_plane = layers.Reshape((self.img_rows, self.img_cols, 1))(
+            layers.Embedding(self.num_classes, self.img_rows * self.img_cols)(label))
+        validity = model(layers.Concatenate()([img, label_plane]))
+        return Model([img, label], validity, name="discriminator")
+
+
+ARCHITECTURES = {"mlp": CGAN, "conv": ConditionalDCGAN}
+
+
+@cli.run_cli
+def main(argv=None):
+    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=20000, batch_size=32,
+                                 sample_interval=200, datasets=["mnist"])
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="mlp",
+                        help="mlp: Keras-GAN's multilayer perceptrons; conv: a conditional "
+                             "DCGAN (transposed convolutions in G, convolutions in D)")
+    args = parser.parse_args(argv)
+    configure_gpus(args.gpu_memory_mb, args.gpus)
+    images, labels = data.load_mnist(args.data)
+    gan = ARCHITECTURES[args.arch](img_shape=images.shape[1:], latent_dim=args.latent_dim,
+                                   dataset=(images, labels), out_dir=args.out, seed=args.seed)
+    gan.train(epochs=args.epochs, batch_size=args.batch_size,
+              sample_interval=args.sample_interval, **cli.training_options(args))
+
+
+if __name__ == "__main__":
+    main()

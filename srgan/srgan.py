@@ -1,0 +1,386 @@
+"""SRGAN: super-resolution GAN (Ledig et al., 2017, "Photo-realistic single image
+super-resolution using a generative adversarial network"), Keras-GAN's recipe.
+
+G turns a low-resolution image (LR) into one 4 times larger (HR): a 9x9
+convolution, residual blocks, a long skip around them, two x2 upsampling
+stages and a 9x9 tanh output. D is a patch discriminator: it scores every
+16x16 patch of an HR image as real or generated. Each training step trains D
+on real HR crops and on G's upscaled versions of their LR images, then G
+through the combined model with two losses: the adversarial loss (D should
+take G's images for real, weight 1e-3) and the content loss (G's image should
+match the original, weight 1): the MSE of VGG19 features when VGG19's
+ImageNet weights can be had, else the pixel MSE (see common/vgg.py).
+
+The LR input is the HR crop downscaled 4x with a bicubic filter; PSNR and SSIM
+of G and of plain bicubic upscaling on held-out photos are printed at every
+sample interval and written to <out>/history.csv (conventions in
+common/image_quality.py).
+
+    python srgan/srgan.py                          # offline: the photos scikit-image ships,
+                                                   # CPU-sized (see the defaults below)
+    python srgan/srgan.py --data DIR               # your own photos (CelebA: datasets/img_align_celeba)
+    python srgan/srgan.py --evaluate srgan/saved_model/generator.keras
+    python srgan/srgan.py --hr-size 256 --epochs 30000 --batch-size 1 --residual-blocks 16 \\
+        --upsample-filters 256 --pretrain-steps 0  # Keras-GAN's full-size run (GPU)
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # find common/
+
+import keras
+import numpy as np
+from keras import layers, ops
+from keras.layers import Input
+from keras.models import Model
+
+from common import cli, training, vgg
+from common.errors import UserError
+from common.frozen import frozen
+from common.gpu import configure_gpus
+from common.image_quality import compare_upscalers, save_comparison_figure
+from common.photos import bicubic_upscale, load_photos
+from common.training import binary_accuracy, train_on_batch
+
+
+class SRGAN:
+    def __init__(self, hr_shape=(64, 64, 3), n_residual_blocks=16, upsample_filters=64,
+                 dataset=None, out_dir=None, content_loss="auto", vgg_weights="imagenet",
+                 vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, seed=None):
+        """
+        Args:
+            hr_shape: (rows, cols, channels) of the HR training crops; rows and
+                cols multiples of 16 (D's patches). Keras-GAN: (256, 256, 3).
+            n_residual_blocks: residual blocks in G (Keras-GAN and the paper: 16).
+            upsample_filters: filters of the convolution in each x2 upsampling
+                stage. Keras-GAN: 256 (the second stage then costs 80% of G);
+                64, the width of the rest of G, is 7 times cheaper on a CPU.
+            dataset: a `common.photos.HighResPhotos`; None loads the default
+                (see `common.photos.load_photos`) when training starts.
+            out_dir: where images/, saved_model/ and history.csv go; default this file's folder.
+            content_loss: "vgg", "mse" or "auto" (VGG when its weights can be had).
+            vgg_weights: "imagenet", a weights file, or None (random, for tests).
+            vgg_layer: the VGG19 layer of the content loss (default: the paper's VGG54).
+            pretrain_steps: the first steps train G with the content loss
+                alone, as the paper starts SRGAN from a trained SRResNet.
+            seed: seed for weights and data order; None is random.
+        """
+        self.hr_rows, self.hr_cols, self.channels = hr_shape
+        if self.hr_rows % 16 or self.hr_cols % 16:
+            raise UserError(f"The high-resolution size {hr_shape[:2]} must be a multiple of 16 "
+                            "(the discriminator halves it four times).")
+        self.scale = 4  # two x2 upsampling stages
+        self.hr_shape = tuple(hr_shape)
+        self.lr_shape = (self.hr_rows // self.scale, self.hr_cols // self.scale, self.channels)
+        self.n_residual_blocks = n_residual_blocks
+        self.upsample_filters = upsample_filters
+        self.pretrain_steps = pretrain_steps
+        self.dataset = dataset
+        self.out_dir = out_dir or training.default_out_dir(self)
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        self.rng = np.random.default_rng(seed)
+
+        # D scores patches: its four stride-2 convolutions leave one score per 16x16 block.
+        patch_rows, patch_cols = self.hr_rows // 2**4, self.hr_cols // 2**4
+        self.disc_patch = (patch_rows, patch_cols, 1)
+
+        # Number of filters in the first layer of G and D
+        self.gf = 64
+        self.df = 64
+
+        # Build and compile the discriminator. Keras-GAN trains D with the MSE
+        # (least squares) on its sigmoid scores.
+        self.discriminator = self.build_discriminator()
+        self.discriminator.compile(loss="mse",
+                                   optimizer=keras.optimizers.Adam(0.0002, 0.5),
+                                   metrics=[binary_accuracy])
+
+        # Build the generator
+        self.generator = self.build_generator()
+
+        # The content loss compares G's image with the original HR image
+        # (VGG19 features, or pixels when VGG19's weights cannot be had).
+        self.content_loss, self.content_loss_name = vgg.choose_content_loss(
+            content_loss, vgg_weights, vgg_layer)
+
+        # The combined model takes the LR image only. Its second output is G's
+        # HR image itself, and its second target the original HR image: the
+        # content loss computes the VGG features of both, so users train it
+        # with combined.train_on_batch(lr_imgs, [valid, hr_imgs]).
+        img_lr = Input(shape=self.lr_shape)
+        fake_hr = self.generator(img_lr)
+
+        # For the combined model we will only train the generator: D is frozen
+        # the Keras 2 way (see common/frozen.py), D itself stays trainable.
+        validity = frozen(self.discriminator)(fake_hr)
+
+        # Adversarial loss (D should call G's images real; binary cross-entropy,
+        # the paper's -log D(G(LR))) weighted 1e-3 against the content loss.
+        self.combined = Model(img_lr, [validity, fake_hr], name="combined")
+        self.combined.compile(loss=["binary_crossentropy", self.content_loss],
+                              loss_weights=[1e-3, 1],
+                              optimizer=keras.optimizers.Adam(0.0002, 0.5))
+
+        # SRResNet: G alone with the content loss, for the pre-training steps.
+        # It shares the combined model's Adam (the same weights, G's), so the
+        # optimizer's step count is the training step in both phases.
+        self.srresnet = Model(img_lr, fake_hr, name="srresnet")
+        self.srresnet.compile(loss=self.content_loss, optimizer=self.combined.optimizer)
+        self._measured = None
+
+    def build_generator(self):
+
+        def residual_block(layer_input):
+            d = layers.Conv2D(64, kernel_size=3, strides=1, padding="same")(layer_input)
+            d = layers.Activation("relu")(d)
+            # momentum 0.8: Keras-GAN's value; the moving statistics follow the
+            # fast-changing generator closely.
+            d = layers.BatchNormalization(momentum=0.8)(d)
+            d = layers.Conv2D(64, kernel_size=3, strides=1, padding="same")(d)
+            d = layers.BatchNormalization(momentum=0.8)(d)
+            return layers.Add()([d, layer_input])
+
+        def deconv2d(layer_input):
+            """Upsampling stage: x2 nearest neighbour, then a convolution fills in detail."""
+            u = layers.UpSampling2D(size=2)(layer_input)
+            u = layers.Conv2D(self.upsample_filters, kernel_size=3, strides=1, padding="same")(u)
+            return layers.Activation("relu")(u)
+
+        # Image input of any size: the same G upscales crops and whole photos.
+        img_lr = Input(shape=(None, None, self.channels))
+
+        # Pre-residual block
+        c1 = layers.Conv2D(64, kernel_size=9, strides=1, padding="same")(img_lr)
+        c1 = layers.Activation("relu")(c1)
+
+        # Propagate through residual blocks
+        r = c1
+        for _ in range(self.n_residual_blocks):
+            r = residual_block(r)
+
+        # Post-residual block, and the long skip from before the residual blocks
+        c2 = layers.Conv2D(64, kernel_size=3, strides=1, padding="same")(r)
+        c2 = layers.BatchNormalization(momentum=0.8)(c2)
+        c2 = layers.Add()([c2, c1])
+
+        # Upsampling
+        u1 = deconv2d(c2)
+        u2 = deconv2d(u1)
+
+        # Output
+        gen_hr = layers.Conv2D(self.channels, kernel_size=9, strides=1, padding="same",
+                               activation="tanh")(u2)
+        return Model(img_lr, gen_hr, name="generator")
+
+    def build_discriminator(self):
+
+        def d_block(layer_input, filters, strides=1, bn=True):
+            """Discriminator layer"""
+            d = layers.Conv2D(filters, kernel_size=3, strides=strides, padding="same")(layer_input)
+            d = layers.LeakyReLU(negative_slope=0.2)(d)
+            if bn:
+                d = layers.BatchNormalization(momentum=0.8)(d)
+            return d
+
+        # Input img
+        d0 = Input(shape=self.hr_shape)
+
+        d1 = d_block(d0, self.df, bn=False)
+        d2 = d_block(d1, self.df, strides=2)
+        d3 = d_block(d2, self.df * 2)
+        d4 = d_block(d3, self.df * 2, strides=2)
+        d5 = d_block(d4, self.df * 4)
+        d6 = d_block(d5, self.df * 4, strides=2)
+        d7 = d_block(d6, self.df * 8)
+        d8 = d_block(d7, self.df * 8, strides=2)
+
+        # Dense layers act on every patch's 512 features: one score per patch.
+        d9 = layers.Dense(self.df * 16)(d8)
+        d10 = layers.LeakyReLU(negative_slope=0.2)(d9)
+        validity = layers.Dense(1, activation="sigmoid")(d10)
+
+        return Model(d0, validity, name="discriminator")
+
+    def load_data(self):
+        """The default photos (see common/photos.py), cropped to this model's HR size."""
+        return load_photos(hr_size=self.hr_rows, scale=self.scale)
+
+    def draw_batch(self, rng, batch_size):
+        """HR crops, their bicubic LR versions, and whether this step is one of
+        the SRResNet pre-training steps (a Python bool: the compiled step has
+        one graph for each phase)."""
+        if self.dataset is None:
+            self.dataset = self.load_data()
+        imgs_hr, imgs_lr = self.dataset.sample(rng, batch_size)
+        step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
+        return imgs_hr, imgs_lr, np.bool_(step < self.pretrain_steps)
+
+    def train_step(self, imgs_hr, imgs_lr, pretraining=False):
+        """One step: D on real and generated HR images, then G through `combined`
+        (or, while pre-training, G alone with the content loss).
+
+        Runs compiled as a whole (see common/training.py); each
+        `train_on_batch` is exactly `model.train_on_batch` of Keras-GAN's loop.
+        """
+        import tensorflow as tf
+        if self.pretrain_steps:
+            return tf.cond(pretraining, lambda: self.pretrain_step(imgs_hr, imgs_lr), lambda: self.gan_step(imgs_hr, imgs_lr))
+        return self.gan_step(imgs_hr, imgs_lr)
+
+    def pretrain_step(self, imgs_hr, imgs_lr):
+        g = train_on_batch(self.srresnet, imgs_lr, imgs_hr)
+        return {"d_loss": ops.zeros(()), "d_acc": ops.zeros(()), "g_loss": g["loss"]}
+
+    def gan_step(self, imgs_hr, imgs_lr):
+        # Adversarial ground truths: one per patch
+        valid = ops.ones((ops.shape(imgs_hr)[0],) + self.disc_patch)
+        fake = ops.zeros((ops.shape(imgs_hr)[0],) + self.disc_patch)
+
+        # ----------------------
+        #  Train Discriminator
+        # ----------------------
+        # From low res. image generate high res. version
+        fake_hr = self.generator(imgs_lr, training=False)
+        # Train the discriminator (original images = real / generated = fake)
+        d_real = train_on_batch(self.discriminator, imgs_hr, valid)
+        d_fake = train_on_batch(self.discriminator, fake_hr, fake)
+
+        # ------------------
+        #  Train Generator
+        # ------------------
+        # G wants D to label its images real, and its images to match the originals.
+        g = train_on_batch(self.combined, imgs_lr, [valid, imgs_hr])
+
+        return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]),
+                "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
+                "g_loss": g["loss"]}
+
+    def train(self, epochs, batch_size=16, sample_interval=100, **options):
+        """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
+
+        Every `sample_interval` steps (and at the end) PSNR and SSIM on the
+        held-out photos are printed and added to `<out>/history.csv`, a
+        comparison figure goes to `<out>/images/`, the models to
+        `<out>/saved_model/` and a checkpoint to `<out>/checkpoints/`.
+        `options` (quiet, resume, tensorboard, ...) are those of
+        `common.training.fit`.
+        """
+        self._quiet = options.get("quiet", False)
+        options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
+        options.setdefault("eval_interval", sample_interval)
+        return training.fit(self, epochs, batch_size, sample_interval, **options)
+
+    def measure(self, verbose=False):
+        """PSNR and SSIM of bicubic upscaling and of G on the held-out photos
+        (Y channel, 4-pixel border cropped, 8-bit values; see common/image_quality.py)."""
+        if self.dataset is None:
+            self.dataset = self.load_data()
+        key = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
+        if self._measured is None or self._measured[0] != key:
+            upscalers = {"bicubic": lambda lr: bicubic_upscale(lr, self.scale),
+                         "srgan": lambda lr: ops.convert_to_numpy(
+                             self.generator(lr[None], training=False))[0]}
+            self._measured = (key, compare_upscalers(self.dataset.test_pairs(), upscalers))
+        results = self._measured[1]
+        scores = {f"{metric}_{name}": results[name][metric]
+                  for name in ("bicubic", "srgan") for metric in ("psnr", "ssim")}
+        if verbose:
+            print(f"\nHeld-out PSNR / SSIM (Y): bicubic {scores['psnr_bicubic']:.2f} dB / "
+                  f"{scores['ssim_bicubic']:.4f}, SRGAN {scores['psnr_srgan']:.2f} dB / "
+                  f"{scores['ssim_srgan']:.4f}")
+        return scores
+
+    def sample_images(self, step, path=None):
+        """Save a figure of held-out photos: low resolution, bicubic, SRGAN and the
+        original side by side (centre crops), with each photo's PSNR."""
+        self.measure()
+        results = self._measured[1]
+        rows, labels = [], []
+        for i, (hr, lr) in enumerate(self.dataset.test_pairs()[:3]):
+            # A centre window of at most 128x128 HR pixels, so details are visible.
+            side = min(128, hr.shape[0], hr.shape[1]) // self.scale * self.scale
+            top = (hr.shape[0] - side) // 2 // self.scale * self.scale
+            left = (hr.shape[1] - side) // 2 // self.scale * self.scale
+            window = np.s_[top:top + side, left:left + side]
+            lr_window = np.s_[top // self.scale:(top + side) // self.scale,
+                              left // self.scale:(left + side) // self.scale]
+            rows.append([lr[lr_window], results["bicubic"]["outputs"][i][window],
+                         results["srgan"]["outputs"][i][window], hr[window]])
+            labels.append(["", f"{results['bicubic']['images'][i]['psnr']:.2f} dB",
+                           f"{results['srgan']['images'][i]['psnr']:.2f} dB", "PSNR (Y)"])
+        title = (f"step {step}: held-out mean PSNR bicubic {results['bicubic']['psnr']:.2f} dB, "
+                 f"SRGAN {results['srgan']['psnr']:.2f} dB")
+        path = path or os.path.join(self.out_dir, "images", f"srgan_{step}.png")
+        return save_comparison_figure(rows, ["low resolution", "bicubic", "SRGAN", "original"],
+                                      path, cell_labels=labels, title=title)
+
+    save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
+
+
+def evaluate_saved_generator(path, dataset, out_dir):
+    """Score a saved generator against bicubic upscaling on `dataset`'s held-out photos."""
+    if not os.path.isfile(path):
+        raise UserError(f"Generator file {path} does not exist: pass a saved generator, "
+                        "e.g. srgan/saved_model/generator.keras.")
+    try:
+        generator = keras.models.load_model(path)
+    except Exception as error:  # zip, json or Keras errors all mean an unusable file
+        raise UserError(f"{path} could not be loaded as a Keras model ({error}).") from None
+    gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=0, dataset=dataset, out_dir=out_dir,
+                content_loss="mse")
+    gan.generator = generator  # measure and sample with the saved G
+    scores = gan.measure()
+    figure = gan.sample_images("evaluation")
+    print(f"{path} on {len(dataset.test_pairs())} held-out photos of {dataset.description} "
+          "(PSNR in dB / SSIM, Y channel, 4-pixel border cropped, 8-bit values):")
+    print(f"  bicubic  {scores['psnr_bicubic']:6.2f} / {scores['ssim_bicubic']:.4f}")
+    print(f"  SRGAN    {scores['psnr_srgan']:6.2f} / {scores['ssim_srgan']:.4f}")
+    print(f"Figure: {figure}")
+    return scores
+
+
+@cli.run_cli
+def main(argv=None):
+    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=2000, batch_size=16,
+                                 sample_interval=200, datasets=["photos"])
+    parser.add_argument("--hr-size", type=cli.positive_int, default=64,
+                        help="side of the high-resolution training crops (multiple of 16); "
+                             "the low-resolution input is a quarter of it")
+    parser.add_argument("--residual-blocks", type=cli.positive_int, default=16,
+                        help="residual blocks in the generator")
+    parser.add_argument("--upsample-filters", type=cli.positive_int, default=64,
+                        help="filters of each upsampling convolution (Keras-GAN: 256)")
+    parser.add_argument("--pretrain-steps", type=int, default=0,
+                        help="first steps that train G alone with the content loss (SRResNet)")
+    parser.add_argument("--content-loss", choices=vgg.CONTENT_LOSSES, default="auto",
+                        help="vgg: VGG19 features (stop if its weights cannot be had); mse: "
+                             "pixels; auto: VGG19 when its weights can be had, else pixels")
+    parser.add_argument("--vgg-weights", default="imagenet",
+                        help="VGG19 weights: imagenet (keras.applications cache or download) "
+                             "or the path of a VGG19 no-top weights file")
+    parser.add_argument("--vgg-layer", default=vgg.DEFAULT_LAYER,
+                        help="VGG19 layer of the content loss (the paper's VGG54; "
+                             "Keras-GAN used block3_conv3)")
+    parser.add_argument("--evaluate", metavar="GENERATOR", default=None,
+                        help="only score a saved generator (.keras) against bicubic "
+                             "on the held-out photos, and save a figure")
+    args = parser.parse_args(argv)
+    configure_gpus(args.gpu_memory_mb, args.gpus)
+    if args.hr_size % 16:
+        raise UserError(f"--hr-size {args.hr_size} must be a multiple of 16 "
+                        "(the discriminator halves it four times).")
+    dataset = load_photos(args.data, hr_size=args.hr_size)
+    if args.evaluate:
+        out_dir = args.out or os.path.dirname(os.path.abspath(__file__))
+        return evaluate_saved_generator(args.evaluate, dataset, out_dir)
+    gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=args.residual_blocks,
+                upsample_filters=args.upsample_filters, dataset=dataset, out_dir=args.out,
+                content_loss=args.content_loss, vgg_weights=args.vgg_weights,
+                vgg_layer=args.vgg_layer, pretrain_steps=args.pretrain_steps, seed=args.seed)
+    gan.train(epochs=args.epochs, batch_size=args.batch_size,
+              sample_interval=args.sample_interval, **cli.training_options(args))
+
+
+if __name__ == "__main__":
+    main()

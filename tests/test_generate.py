@@ -1,0 +1,63 @@
+"""The generate command on saved generators: grids, a chosen digit, a latent walk."""
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from conftest import run_script
+
+
+@pytest.fixture(scope="module")
+def saved_generators(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("generators")
+    noise = keras.Input((8,))
+    image = layers.Reshape((28, 28, 1))(layers.Dense(784, activation="tanh")(noise))
+    keras.Model(noise, image).save(folder / "plain.keras")
+    label = keras.Input((1,), dtype="int32")
+    embedded = layers.Flatten()(layers.Embedding(10, 8)(label))
+    mixed = layers.Dense(784, activation="tanh")(layers.Multiply()([noise, embedded]))
+    keras.Model([noise, label], layers.Reshape((28, 28, 1))(mixed)).save(folder / "cond.keras")
+    return folder
+
+
+def test_grid_from_a_plain_generator(saved_generators, tmp_path):
+    out = tmp_path / "grid.png"
+    result = run_script("common/generate.py", str(saved_generators / "plain.keras"),
+                        "--out", str(out), "--n", "16", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Wrote 16 generated images" in result.stdout
+    assert iio.imread(out).shape[:2] == (4 * 29 * 3 + 3, 4 * 29 * 3 + 3)
+
+
+def test_chosen_digit_and_labelled_grid_from_a_conditional_generator(saved_generators, tmp_path):
+    sevens = tmp_path / "sevens.png"
+    result = run_script("common/generate.py", str(saved_generators / "cond.keras"),
+                        "--digit", "7", "--n", "10", "--out", str(sevens), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    labelled = tmp_path / "all.png"
+    result = run_script("common/generate.py", str(saved_generators / "cond.keras"),
+                        "--out", str(labelled), cwd=tmp_path)
+    assert result.returncode == 0 and "Wrote 50 generated images" in result.stdout
+    assert iio.imread(sevens).ndim >= 2 and iio.imread(labelled).ndim == 3
+
+
+def test_latent_walk_gif(saved_generators, tmp_path):
+    gif = tmp_path / "walk.gif"
+    result = run_script("common/generate.py", str(saved_generators / "cond.keras"),
+                        "--walk", str(gif), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    frames = iio.imread(gif, index=None)
+    assert frames.shape[0] == 60
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.keras"], "does not exist"),
+    (["plain.keras", "--digit", "3"], "needs a conditional generator"),
+])
+def test_mistakes_end_in_one_sentence(saved_generators, tmp_path, args, message):
+    args = [str(saved_generators / args[0])] + args[1:]
+    result = run_script("common/generate.py", *args, "--out", str(tmp_path / "x.png"),
+                        cwd=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr and "Traceback" not in result.stderr
