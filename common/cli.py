@@ -75,6 +75,9 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
                         help="continue the run in --out from its latest checkpoint")
     parser.add_argument("--tensorboard", action="store_true",
                         help="also write TensorBoard scalars and sample images to <out>/logs")
+    parser.add_argument("--eval-interval", type=positive_int, default=None,
+                        help="MNIST models: every N steps score 1,000 samples with the zoo's "
+                             "digit classifier (common/metrics.py) into history.csv")
     parser.add_argument("--gpus", type=gpu_list, default=None,
                         help="GPU indices to use, e.g. 0,1 (default: all visible)")
     parser.add_argument("--gpu-memory-mb", type=positive_int, default=None,
@@ -84,7 +87,11 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
 
 def training_options(args):
     """The keyword arguments of `train()` that the shared flags set."""
-    return {"quiet": args.quiet, "resume": args.resume, "tensorboard": args.tensorboard}
+    options = {"quiet": args.quiet, "resume": args.resume, "tensorboard": args.tensorboard}
+    if args.eval_interval:
+        from common.metrics import training_evaluator
+        options.update(evaluate=training_evaluator(), eval_interval=args.eval_interval)
+    return options
 
 
 def run_cli(main):

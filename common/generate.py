@@ -18,26 +18,7 @@ import numpy as np
 from common import cli
 from common.errors import UserError
 from common.images import save_image_grid, tile_images
-
-
-def load_generator(path):
-    """A saved generator, checked to be one this command can drive.
-
-    Returns (model, latent_dim, conditional)."""
-    import keras
-    if not os.path.isfile(path):
-        raise UserError(f"Generator file {path} does not exist: pass a saved "
-                        "<model>/saved_model/generator.keras.")
-    try:
-        model = keras.models.load_model(path, compile=False)
-    except Exception as error:  # Keras raises many kinds for a file it cannot read
-        raise UserError(f"{path} could not be loaded as a Keras model ({error}).") from None
-    shapes = [tuple(t.shape) for t in model.inputs]
-    if len(shapes) not in (1, 2) or len(shapes[0]) != 2:
-        raise UserError(f"{path} takes inputs of shape {shapes}, not noise (N, latent_dim): "
-                        "it is not a noise-to-image generator (SRGAN's generator takes images; "
-                        "use srgan/srgan.py --evaluate).")
-    return model, int(shapes[0][1]), len(shapes) == 2
+from common.metrics import generator_inputs, load_generator
 
 
 def generate(model, noise, labels=None):
@@ -81,7 +62,8 @@ def main(argv=None):
                         help="write a latent-space walk as an animated GIF instead of a grid")
     parser.add_argument("--seed", type=int, default=None, help="random seed for the noise")
     args = parser.parse_args(argv)
-    model, latent_dim, conditional = load_generator(args.generator)
+    model = load_generator(args.generator)
+    latent_dim, conditional = generator_inputs(model)
     rng = np.random.default_rng(args.seed)
     if args.digit is not None and not conditional:
         raise UserError(f"--digit needs a conditional generator (CGAN, ACGAN); "

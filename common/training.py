@@ -163,7 +163,9 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
 
     Ctrl-C stops after the current step with a checkpoint saved, then raises
     KeyboardInterrupt. A loss that is not finite stops the run (UserError)
-    without overwriting the last good checkpoint. Returns the last step's logs.
+    without overwriting the last good checkpoint. Returns the last step's logs;
+    `gan.fit_timing` holds the seconds of each step, and those spent around
+    the steps (history, sampling, saving, evaluation, progress), for benchmarks/.
     """
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
@@ -180,6 +182,7 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
         progress.update(done)
     started, start_step = time.perf_counter(), done
     logs, last_sample = {}, None
+    step_seconds, overhead_seconds = [], 0.0
 
     def save_everything(step):
         history.flush()
@@ -189,7 +192,10 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
 
     with _StopRequest() as stop:
         for step in range(done, epochs):
+            tick = time.perf_counter()
             logs = _to_floats(step_fn(*gan.draw_batch(gan.rng, batch_size)))
+            tock = time.perf_counter()
+            step_seconds.append(tock - tick)
             if not all(np.isfinite(v) for v in logs.values()):
                 history.close()
                 raise UserError(
@@ -206,6 +212,7 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
                 path = save_everything(step)
             if progress is not None and (step % 10 == 0 or last):
                 progress.update(step + 1, values=list(logs.items()), finalize=last)
+            overhead_seconds += time.perf_counter() - tock
             if stop.requested:
                 history.close()
                 print(f"\nStopped after step {step + 1:,} of {epochs:,}: checkpoint saved to "
@@ -213,7 +220,10 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
                 raise KeyboardInterrupt
     history.close()
     if last_sample:
+        tick = time.perf_counter()
         write_gif(sample_frames(last_sample), os.path.join(gan.out_dir, "samples.gif"))
+        overhead_seconds += time.perf_counter() - tick
+    gan.fit_timing = {"step_seconds": step_seconds, "overhead_seconds": overhead_seconds}
     elapsed = time.perf_counter() - started
     steps_run = epochs - start_step
     if not quiet and steps_run:

@@ -1,0 +1,325 @@
+"""How fast is each model's `train()` step? One run, one machine, side by side:
+
+  train()   the model's own `train()` (its recipe compiled into one step by
+            common/training.py), warm steps timed inside the loop;
+  plain     Keras-GAN's loop on Keras 3: the same `train_step` run eagerly with
+            the real `Model.train_on_batch` for each of its three updates, and
+            the `discriminator.trainable` toggle a naive port needs around them;
+  fused     a hand-written `tf.function(jit_compile=True)` step of the same
+            networks and losses (GradientTape, optimizer.apply), the fastest
+            reference we know how to write.
+
+For each it counts the floating-point operations of one step (Dense and
+convolution layers: forward 2*MACs, backward twice the forward), measures the
+machine's float32 matrix-multiply rate in the same run and reports the
+achieved rate as a fraction of it. It also reports what sampling, saving and
+checkpoints cost at the model's default interval. Results are printed and
+written to benchmarks/results.md and results.csv.
+
+    python benchmarks/train_step_speed.py                 # all models
+    python benchmarks/train_step_speed.py --models dcgan --steps 30
+"""
+import argparse
+import csv
+import importlib
+import os
+import platform
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import training
+
+
+# ---------------------------------------------------------------------------
+# The models: how to build each at its default recipe and batch, and its
+# hand-written fused reference step.
+# ---------------------------------------------------------------------------
+
+def _bce(y, p):
+    return keras.ops.mean(keras.losses.binary_crossentropy(y, p))
+
+
+def fused_unconditional(gan):
+    """GAN and DCGAN: D on real and generated images, then G, by hand."""
+    G, D = gan.generator, gan.discriminator
+    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
+
+    @tf.function(jit_compile=True)
+    def step(imgs, noise):
+        ones = tf.ones((tf.shape(imgs)[0], 1))
+        zeros = tf.zeros_like(ones)
+        gen_imgs = G(noise, training=False)
+        for batch, target in ((imgs, ones), (gen_imgs, zeros)):
+            with tf.GradientTape() as tape:
+                loss = _bce(target, D(batch, training=True))
+            d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
+        with tf.GradientTape() as tape:
+            g_loss = _bce(ones, D(G(noise, training=True), training=True))
+        g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
+        return g_loss
+    return step
+
+
+def fused_conditional(gan):
+    """CGAN: the label goes to both networks."""
+    G, D = gan.generator, gan.discriminator
+    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
+
+    @tf.function(jit_compile=True)
+    def step(imgs, labels, noise, sampled_labels, *rest):
+        ones = tf.ones((tf.shape(imgs)[0], 1))
+        zeros = tf.zeros_like(ones)
+        gen_imgs = G([noise, labels], training=False)
+        for batch, target in ((imgs, ones), (gen_imgs, zeros)):
+            with tf.GradientTape() as tape:
+                loss = _bce(target, D([batch, labels], training=True))
+            d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
+        with tf.GradientTape() as tape:
+            fake = G([noise, sampled_labels], training=True)
+            g_loss = _bce(ones, D([fake, sampled_labels], training=True))
+        g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
+        return g_loss
+    return step
+
+
+def fused_auxiliary_classifier(gan):
+    """ACGAN: D judges real/fake and names the digit."""
+    G, D = gan.generator, gan.discriminator
+    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
+    scce = keras.losses.SparseCategoricalCrossentropy()
+
+    @tf.function(jit_compile=True)
+    def step(imgs, labels, noise, sampled_labels, *rest):
+        ones = tf.ones((tf.shape(imgs)[0], 1))
+        zeros = tf.zeros_like(ones)
+        gen_imgs = G([noise, sampled_labels], training=False)
+        for batch, target, label in ((imgs, ones, labels), (gen_imgs, zeros, sampled_labels)):
+            with tf.GradientTape() as tape:
+                validity, klass = D(batch, training=True)
+                loss = _bce(target, validity) + scce(label, klass)
+            d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
+        with tf.GradientTape() as tape:
+            validity, klass = D(G([noise, sampled_labels], training=True), training=True)
+            g_loss = _bce(ones, validity) + scce(sampled_labels, klass)
+        g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
+        return g_loss
+    return step
+
+
+# name: (module, class, constructor arguments, batch size, default sample
+# interval, reference step builder)
+MODELS = {
+    "gan": ("gan.gan", "GAN", {}, 32, 200, fused_unconditional),
+    "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, 50, fused_unconditional),
+    "cgan": ("cgan.cgan", "CGAN", {}, 32, 200, fused_conditional),
+    "acgan": ("acgan.acgan", "ACGAN", {}, 32, 200, fused_auxiliary_classifier),
+}
+
+
+def load_model_class(name):
+    module, cls, *_ = MODELS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+# ---------------------------------------------------------------------------
+# Counting and timing
+# ---------------------------------------------------------------------------
+
+def forward_flops(model, batch):
+    """2 * multiply-accumulates of the Dense and convolution layers of one
+    forward pass over `batch` samples (element-wise work is not counted)."""
+    total = 0
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.Dense):
+            kernel = layer.kernel.shape
+            total += 2 * kernel[0] * kernel[1] * batch
+        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
+            kh, kw, cin, cout = layer.kernel.shape
+            if isinstance(layer, keras.layers.Conv2DTranspose):
+                h, w = layer.input.shape[1:3]  # each input pixel scatters a kernel
+                cin, cout = cout, cin
+                total += 2 * h * w * kh * kw * cin * cout * batch
+            else:
+                h, w = layer.output.shape[1:3]
+                total += 2 * h * w * kh * kw * cin * cout * batch
+    return total
+
+
+def step_flops(gan, batch):
+    """One recipe step: G forward for D's fake batch, two D training passes,
+    one combined training pass (forward + backward = 3x forward)."""
+    g, d = forward_flops(gan.generator, batch), forward_flops(gan.discriminator, batch)
+    return g + 2 * 3 * d + 3 * (g + d)
+
+
+def matmul_rate(seconds=3.0, n=2048):
+    """float32 matrix-multiply rate of this machine (FLOP/s), as TensorFlow sees it."""
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    mm = tf.function(lambda x, y: tf.matmul(x, y))
+    mm(a, b).numpy()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        mm(a, b).numpy()
+        count += 1
+    return 2 * n ** 3 * count / (time.perf_counter() - start)
+
+
+def device_name():
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"CPU: {name}, {os.cpu_count()} cores"
+
+
+def time_train(cls, kwargs, batch, steps, warmup, out):
+    """Seconds per warm step of `train()`, and its overhead share at the
+    default sample interval."""
+    gan = cls(out_dir=out, seed=0, **kwargs)
+    gan.train(epochs=warmup + steps, batch_size=batch, sample_interval=10 ** 9, quiet=True)
+    per_step = float(np.median(gan.fit_timing["step_seconds"][warmup:]))
+    return gan, per_step
+
+
+def time_overhead(gan, batch, interval, out):
+    """Time of sampling, saving and checkpointing per step at `interval`."""
+    start = time.perf_counter()
+    repeats = 3
+    for i in range(repeats):
+        path = gan.sample_images(i)
+        training.save_models(gan)
+        from common import checkpoints
+        checkpoints.save_checkpoint(gan, i)
+    return (time.perf_counter() - start) / repeats / interval
+
+
+def time_plain_loop(cls, kwargs, batch, steps, warmup, out):
+    """Keras-GAN's loop: each `train_on_batch` the real Keras call, D's
+    trainable flag toggled around them as a naive Keras 3 port does."""
+    gan = cls(out_dir=out, seed=0, **kwargs)
+    module = sys.modules[cls.__module__]
+    d = gan.discriminator
+
+    def real_train_on_batch(model, x, y):
+        d.trainable = model is d  # the toggle: D trainable for its step only
+        return model.train_on_batch(x, y, return_dict=True)
+
+    original = module.train_on_batch
+    module.train_on_batch = real_train_on_batch
+    try:
+        times = []
+        for i in range(warmup + steps):
+            batch_arrays = gan.draw_batch(gan.rng, batch)
+            start = time.perf_counter()
+            gan.train_step(*batch_arrays)
+            times.append(time.perf_counter() - start)
+    finally:
+        module.train_on_batch = original
+        d.trainable = True
+    return float(np.median(times[warmup:]))
+
+
+def time_fused(cls, kwargs, batch, steps, warmup, out, builder):
+    gan = cls(out_dir=out, seed=0, **kwargs)
+    step = builder(gan)
+    times = []
+    for i in range(warmup + steps):
+        arrays = gan.draw_batch(gan.rng, batch)
+        start = time.perf_counter()
+        float(step(*arrays))
+        times.append(time.perf_counter() - start)
+    return float(np.median(times[warmup:]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help="comma-separated, from: " + ", ".join(MODELS))
+    parser.add_argument("--steps", type=int, default=20, help="timed warm steps per variant")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--out", default=os.path.join(REPO, "benchmarks"),
+                        help="folder for results.md and results.csv")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
+
+    device = device_name()
+    print(f"Device: {device}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    rate = matmul_rate()
+    print(f"float32 matmul (2048x2048): {rate / 1e9:.0f} GFLOP/s")
+    rows = []
+    for name in names:
+        module, cls_name, kwargs, batch, interval, builder = MODELS[name]
+        try:
+            cls = load_model_class(name)
+        except (ImportError, AttributeError) as error:
+            print(f"{name}: skipped ({error})")
+            continue
+        with tempfile.TemporaryDirectory() as out:
+            gan, train_s = time_train(cls, kwargs, batch, args.steps, args.warmup, out)
+            overhead_s = time_overhead(gan, batch, interval, out)
+            flops = step_flops(gan, batch)
+            plain_s = time_plain_loop(cls, kwargs, batch, args.steps, args.warmup, out)
+            fused_s = time_fused(cls, kwargs, batch, args.steps, args.warmup, out, builder)
+        row = {
+            "model": name, "batch": batch,
+            "train_ms": 1e3 * train_s, "plain_ms": 1e3 * plain_s, "fused_ms": 1e3 * fused_s,
+            "train_vs_fused": fused_s / train_s, "train_vs_plain": plain_s / train_s,
+            "gflop_per_step": flops / 1e9,
+            "train_matmul_fraction": flops / train_s / rate,
+            "fused_matmul_fraction": flops / fused_s / rate,
+            "overhead_pct": 100 * overhead_s / train_s,
+        }
+        rows.append(row)
+        print(f"{name:6s} train() {row['train_ms']:7.1f} ms/step | plain {row['plain_ms']:7.1f} | "
+              f"fused {row['fused_ms']:7.1f} | train/fused speed {row['train_vs_fused']:.2f}x, "
+              f"train/plain {row['train_vs_plain']:.2f}x | {row['gflop_per_step']:.2f} GFLOP/step, "
+              f"{100 * row['train_matmul_fraction']:.0f}% of matmul rate | sampling+saving at "
+              f"interval {interval}: {row['overhead_pct']:.1f}% of training time")
+    write_tables(rows, args.out, device, rate)
+    return rows
+
+
+def write_tables(rows, folder, device, rate):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "results.csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["model"])
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [f"Device: {device}; matmul {rate / 1e9:.0f} GFLOP/s; TensorFlow {tf.__version__}, "
+             f"Keras {keras.__version__}", "",
+             "| model | batch | train() ms/step | plain loop ms/step | fused XLA ms/step | "
+             "train() speed vs fused | vs plain | GFLOP/step | train() % of matmul rate | "
+             "sampling+saving % |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['batch']} | {r['train_ms']:.1f} | {r['plain_ms']:.1f} | "
+                     f"{r['fused_ms']:.1f} | {r['train_vs_fused']:.2f}x | {r['train_vs_plain']:.2f}x | "
+                     f"{r['gflop_per_step']:.2f} | {100 * r['train_matmul_fraction']:.0f}% | "
+                     f"{r['overhead_pct']:.1f}% |")
+    with open(os.path.join(folder, "results.md"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
