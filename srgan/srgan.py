@@ -38,15 +38,16 @@ from common import cli, training, vgg
 from common.errors import UserError
 from common.frozen import frozen
 from common.gpu import configure_gpus
-from common.image_quality import compare_upscalers, save_comparison_figure
-from common.photos import bicubic_upscale, load_photos
+from common.photos import load_photos
+from common.superresolution import (compare_with_bicubic, evaluate_saved_generator,
+                                    flat_scores, format_scores, save_comparison)
 from common.training import binary_accuracy, train_on_batch
 
 
 class SRGAN:
     def __init__(self, hr_shape=(64, 64, 3), n_residual_blocks=16, upsample_filters=64,
                  dataset=None, out_dir=None, content_loss="auto", vgg_weights="imagenet",
-                 vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, seed=None):
+                 vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, pretrain_lr=0.0005, seed=None):
         """
         Args:
             hr_shape: (rows, cols, channels) of the HR training crops; rows and
@@ -62,7 +63,9 @@ class SRGAN:
             vgg_weights: "imagenet", a weights file, or None (random, for tests).
             vgg_layer: the VGG19 layer of the content loss (default: the paper's VGG54).
             pretrain_steps: the first steps train G with the content loss
-                alone, as the paper starts SRGAN from a trained SRResNet.
+                alone (SRResNet), as the paper starts SRGAN from a trained SRResNet.
+            pretrain_lr: G's learning rate during those steps; the GAN steps
+                then use Keras-GAN's 0.0002.
             seed: seed for weights and data order; None is random.
         """
         self.hr_rows, self.hr_cols, self.channels = hr_shape
@@ -75,6 +78,7 @@ class SRGAN:
         self.n_residual_blocks = n_residual_blocks
         self.upsample_filters = upsample_filters
         self.pretrain_steps = pretrain_steps
+        self.pretrain_lr = pretrain_lr
         self.dataset = dataset
         self.out_dir = out_dir or training.default_out_dir(self)
         if seed is not None:
@@ -120,7 +124,7 @@ class SRGAN:
         self.combined = Model(img_lr, [validity, fake_hr], name="combined")
         self.combined.compile(loss=["binary_crossentropy", self.content_loss],
                               loss_weights=[1e-3, 1],
-                              optimizer=keras.optimizers.Adam(0.0002, 0.5))
+                              optimizer=keras.optimizers.Adam(self.g_learning_rate(), 0.5))
 
         # SRResNet: G alone with the content loss, for the pre-training steps.
         # It shares the combined model's Adam (the same weights, G's), so the
@@ -128,6 +132,13 @@ class SRGAN:
         self.srresnet = Model(img_lr, fake_hr, name="srresnet")
         self.srresnet.compile(loss=self.content_loss, optimizer=self.combined.optimizer)
         self._measured = None
+
+    def g_learning_rate(self):
+        """G's learning rate: Keras-GAN's 0.0002, after `pretrain_lr` during pre-training."""
+        if not self.pretrain_steps:
+            return 0.0002
+        return keras.optimizers.schedules.PiecewiseConstantDecay(
+            [self.pretrain_steps], [self.pretrain_lr, 0.0002])
 
     def build_generator(self):
 
@@ -217,22 +228,26 @@ class SRGAN:
         return imgs_hr, imgs_lr, np.bool_(step < self.pretrain_steps)
 
     def train_step(self, imgs_hr, imgs_lr, pretraining=False):
-        """One step: D on real and generated HR images, then G through `combined`
-        (or, while pre-training, G alone with the content loss).
+        """One step: D on real and generated HR images, then G through `combined`;
+        during the first `pretrain_steps` steps, G alone with the content loss.
 
         Runs compiled as a whole (see common/training.py); each
         `train_on_batch` is exactly `model.train_on_batch` of Keras-GAN's loop.
         """
-        import tensorflow as tf
-        if self.pretrain_steps:
-            return tf.cond(pretraining, lambda: self.pretrain_step(imgs_hr, imgs_lr), lambda: self.gan_step(imgs_hr, imgs_lr))
-        return self.gan_step(imgs_hr, imgs_lr)
+        if not self.pretrain_steps:
+            return self.gan_step(imgs_hr, imgs_lr)
+        # Both phases in one graph (a compiled function creates its optimizer
+        # variables in its first call only); D's logs read 0 while it waits.
+        return ops.cond(pretraining, lambda: self.srresnet_step(imgs_hr, imgs_lr),
+                        lambda: self.gan_step(imgs_hr, imgs_lr))
 
-    def pretrain_step(self, imgs_hr, imgs_lr):
+    def srresnet_step(self, imgs_hr, imgs_lr):
+        """Pre-training (SRResNet): G learns to match the originals, no adversary yet."""
         g = train_on_batch(self.srresnet, imgs_lr, imgs_hr)
         return {"d_loss": ops.zeros(()), "d_acc": ops.zeros(()), "g_loss": g["loss"]}
 
     def gan_step(self, imgs_hr, imgs_lr):
+        """Keras-GAN's SRGAN step."""
         # Adversarial ground truths: one per patch
         valid = ops.ones((ops.shape(imgs_hr)[0],) + self.disc_patch)
         fake = ops.zeros((ops.shape(imgs_hr)[0],) + self.disc_patch)
@@ -276,68 +291,23 @@ class SRGAN:
         (Y channel, 4-pixel border cropped, 8-bit values; see common/image_quality.py)."""
         if self.dataset is None:
             self.dataset = self.load_data()
-        key = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
-        if self._measured is None or self._measured[0] != key:
-            upscalers = {"bicubic": lambda lr: bicubic_upscale(lr, self.scale),
-                         "srgan": lambda lr: ops.convert_to_numpy(
-                             self.generator(lr[None], training=False))[0]}
-            self._measured = (key, compare_upscalers(self.dataset.test_pairs(), upscalers))
-        results = self._measured[1]
-        scores = {f"{metric}_{name}": results[name][metric]
-                  for name in ("bicubic", "srgan") for metric in ("psnr", "ssim")}
+        # Measured once per step: train() records the scores, then draws the figure.
+        step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
+        if self._measured is None or self._measured[0] != step:
+            self._measured = (step, compare_with_bicubic(self.generator, self.dataset))
+        scores = flat_scores(self._measured[1])
         if verbose:
-            print(f"\nHeld-out PSNR / SSIM (Y): bicubic {scores['psnr_bicubic']:.2f} dB / "
-                  f"{scores['ssim_bicubic']:.4f}, SRGAN {scores['psnr_srgan']:.2f} dB / "
-                  f"{scores['ssim_srgan']:.4f}")
+            print("\n" + format_scores(scores))
         return scores
 
-    def sample_images(self, step, path=None):
+    def sample_images(self, step):
         """Save a figure of held-out photos: low resolution, bicubic, SRGAN and the
-        original side by side (centre crops), with each photo's PSNR."""
+        original side by side, with each photo's PSNR."""
         self.measure()
-        results = self._measured[1]
-        rows, labels = [], []
-        for i, (hr, lr) in enumerate(self.dataset.test_pairs()[:3]):
-            # A centre window of at most 128x128 HR pixels, so details are visible.
-            side = min(128, hr.shape[0], hr.shape[1]) // self.scale * self.scale
-            top = (hr.shape[0] - side) // 2 // self.scale * self.scale
-            left = (hr.shape[1] - side) // 2 // self.scale * self.scale
-            window = np.s_[top:top + side, left:left + side]
-            lr_window = np.s_[top // self.scale:(top + side) // self.scale,
-                              left // self.scale:(left + side) // self.scale]
-            rows.append([lr[lr_window], results["bicubic"]["outputs"][i][window],
-                         results["srgan"]["outputs"][i][window], hr[window]])
-            labels.append(["", f"{results['bicubic']['images'][i]['psnr']:.2f} dB",
-                           f"{results['srgan']['images'][i]['psnr']:.2f} dB", "PSNR (Y)"])
-        title = (f"step {step}: held-out mean PSNR bicubic {results['bicubic']['psnr']:.2f} dB, "
-                 f"SRGAN {results['srgan']['psnr']:.2f} dB")
-        path = path or os.path.join(self.out_dir, "images", f"srgan_{step}.png")
-        return save_comparison_figure(rows, ["low resolution", "bicubic", "SRGAN", "original"],
-                                      path, cell_labels=labels, title=title)
+        path = os.path.join(self.out_dir, "images", f"srgan_{step}.png")
+        return save_comparison(self._measured[1], self.dataset.test_pairs(), path, f"step {step}")
 
     save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
-
-
-def evaluate_saved_generator(path, dataset, out_dir):
-    """Score a saved generator against bicubic upscaling on `dataset`'s held-out photos."""
-    if not os.path.isfile(path):
-        raise UserError(f"Generator file {path} does not exist: pass a saved generator, "
-                        "e.g. srgan/saved_model/generator.keras.")
-    try:
-        generator = keras.models.load_model(path)
-    except Exception as error:  # zip, json or Keras errors all mean an unusable file
-        raise UserError(f"{path} could not be loaded as a Keras model ({error}).") from None
-    gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=0, dataset=dataset, out_dir=out_dir,
-                content_loss="mse")
-    gan.generator = generator  # measure and sample with the saved G
-    scores = gan.measure()
-    figure = gan.sample_images("evaluation")
-    print(f"{path} on {len(dataset.test_pairs())} held-out photos of {dataset.description} "
-          "(PSNR in dB / SSIM, Y channel, 4-pixel border cropped, 8-bit values):")
-    print(f"  bicubic  {scores['psnr_bicubic']:6.2f} / {scores['ssim_bicubic']:.4f}")
-    print(f"  SRGAN    {scores['psnr_srgan']:6.2f} / {scores['ssim_srgan']:.4f}")
-    print(f"Figure: {figure}")
-    return scores
 
 
 @cli.run_cli
@@ -353,23 +323,12 @@ def main(argv=None):
                         help="filters of each upsampling convolution (Keras-GAN: 256)")
     parser.add_argument("--pretrain-steps", type=int, default=0,
                         help="first steps that train G alone with the content loss (SRResNet)")
-    parser.add_argument("--content-loss", choices=vgg.CONTENT_LOSSES, default="auto",
-                        help="vgg: VGG19 features (stop if its weights cannot be had); mse: "
-                             "pixels; auto: VGG19 when its weights can be had, else pixels")
-    parser.add_argument("--vgg-weights", default="imagenet",
-                        help="VGG19 weights: imagenet (keras.applications cache or download) "
-                             "or the path of a VGG19 no-top weights file")
-    parser.add_argument("--vgg-layer", default=vgg.DEFAULT_LAYER,
-                        help="VGG19 layer of the content loss (the paper's VGG54; "
-                             "Keras-GAN used block3_conv3)")
+    vgg.add_content_loss_arguments(parser)
     parser.add_argument("--evaluate", metavar="GENERATOR", default=None,
                         help="only score a saved generator (.keras) against bicubic "
                              "on the held-out photos, and save a figure")
     args = parser.parse_args(argv)
     configure_gpus(args.gpu_memory_mb, args.gpus)
-    if args.hr_size % 16:
-        raise UserError(f"--hr-size {args.hr_size} must be a multiple of 16 "
-                        "(the discriminator halves it four times).")
     dataset = load_photos(args.data, hr_size=args.hr_size)
     if args.evaluate:
         out_dir = args.out or os.path.dirname(os.path.abspath(__file__))

