@@ -114,13 +114,47 @@ def fused_auxiliary_classifier(gan):
     return step
 
 
+def fused_super_resolution(gan):
+    """SRGAN: D scores patches (MSE), G gets 1e-3 x adversarial + content loss."""
+    G, D = gan.generator, gan.discriminator
+    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
+    content = keras.losses.get(gan.content_loss)
+
+    @tf.function(jit_compile=True)
+    def step(imgs_hr, imgs_lr, *rest):
+        ones = tf.ones((tf.shape(imgs_hr)[0],) + gan.disc_patch)
+        zeros = tf.zeros_like(ones)
+        fake_hr = G(imgs_lr, training=False)
+        for batch, target in ((imgs_hr, ones), (fake_hr, zeros)):
+            with tf.GradientTape() as tape:
+                loss = keras.ops.mean(keras.losses.mean_squared_error(target, D(batch, training=True)))
+            d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
+        with tf.GradientTape() as tape:
+            generated = G(imgs_lr, training=True)
+            g_loss = (1e-3 * _bce(ones, D(generated, training=True))
+                      + keras.ops.mean(content(imgs_hr, generated)))
+        g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
+        return g_loss
+    return step
+
+
+def small_photos():
+    from common.photos import load_photos
+    return load_photos(hr_size=32, verbose=False)
+
+
 # name: (module, class, constructor arguments, batch size, default sample
-# interval, reference step builder)
+# interval, reference step builder). SRGAN in a small configuration: 32x32
+# crops, 4 residual blocks, pixel content loss (VGG19's weights are not here).
 MODELS = {
     "gan": ("gan.gan", "GAN", {}, 32, 200, fused_unconditional),
     "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, 50, fused_unconditional),
     "cgan": ("cgan.cgan", "CGAN", {}, 32, 200, fused_conditional),
+    "cgan-conv": ("cgan.cgan", "ConditionalDCGAN", {}, 32, 200, fused_conditional),
     "acgan": ("acgan.acgan", "ACGAN", {}, 32, 200, fused_auxiliary_classifier),
+    "srgan": ("srgan.srgan", "SRGAN", {"hr_shape": (32, 32, 3), "n_residual_blocks": 4,
+                                       "content_loss": "mse", "dataset": small_photos},
+              16, 200, fused_super_resolution),
 }
 
 
@@ -190,11 +224,20 @@ def device_name():
     return f"CPU: {name}, {os.cpu_count()} cores"
 
 
+def build(cls, kwargs, out):
+    kwargs = {k: v() if callable(v) else v for k, v in kwargs.items()}
+    return cls(out_dir=out, seed=0, **kwargs)
+
+
 def time_train(cls, kwargs, batch, steps, warmup, out):
-    """Seconds per warm step of `train()`, and its overhead share at the
-    default sample interval."""
-    gan = cls(out_dir=out, seed=0, **kwargs)
-    gan.train(epochs=warmup + steps, batch_size=batch, sample_interval=10 ** 9, quiet=True)
+    """Seconds per warm step of `train()` as a full-length run compiles it
+    (on a CPU: XLA or not, whichever `common.training.time_xla` finds faster)."""
+    gan = build(cls, kwargs, out)
+    threshold, training.TIME_XLA_FROM_STEPS = training.TIME_XLA_FROM_STEPS, 0
+    try:  # a benchmark run is short: choose XLA as a full-length run would
+        gan.train(epochs=warmup + steps, batch_size=batch, sample_interval=10 ** 9, quiet=True)
+    finally:
+        training.TIME_XLA_FROM_STEPS = threshold
     per_step = float(np.median(gan.fit_timing["step_seconds"][warmup:]))
     return gan, per_step
 
@@ -214,7 +257,7 @@ def time_overhead(gan, batch, interval, out):
 def time_plain_loop(cls, kwargs, batch, steps, warmup, out):
     """Keras-GAN's loop: each `train_on_batch` the real Keras call, D's
     trainable flag toggled around them as a naive Keras 3 port does."""
-    gan = cls(out_dir=out, seed=0, **kwargs)
+    gan = build(cls, kwargs, out)
     module = sys.modules[cls.__module__]
     d = gan.discriminator
 
@@ -238,7 +281,7 @@ def time_plain_loop(cls, kwargs, batch, steps, warmup, out):
 
 
 def time_fused(cls, kwargs, batch, steps, warmup, out, builder):
-    gan = cls(out_dir=out, seed=0, **kwargs)
+    gan = build(cls, kwargs, out)
     step = builder(gan)
     times = []
     for i in range(warmup + steps):

@@ -11,7 +11,8 @@ from keras import layers
 
 from acgan.acgan import ACGAN
 from common.training import compiled_step, match_xla
-from conftest import REPO, changed, run_script, snapshot
+from conftest import REPO, call_main, changed, snapshot
+from acgan.acgan import main as acgan_main
 
 LOG_NAMES = {"d_loss", "d_acc", "op_acc", "op_acc_real", "op_acc_fake", "g_loss"}
 
@@ -182,7 +183,7 @@ def test_default_output_folder_is_the_model_folder(tmp_path, monkeypatch):
 def test_script_from_another_directory_writes_into_out(tmp_path):
     work, out = tmp_path / "elsewhere", tmp_path / "run"
     work.mkdir()
-    result = run_script("acgan/acgan.py", "--epochs", "2", "--sample-interval", "1",
+    result = call_main(acgan_main, "--epochs", "2", "--sample-interval", "1",
                         "--batch-size", "8", "--out", str(out), "--seed", "1", cwd=work)
     assert result.returncode == 0, result.stderr
     assert "MNIST:" in result.stdout and "op_acc" in result.stdout
@@ -194,10 +195,10 @@ def test_script_from_another_directory_writes_into_out(tmp_path):
 
 
 def test_help_explains_that_an_epoch_is_one_batch(tmp_path):
-    result = run_script("acgan/acgan.py", "--help", cwd=tmp_path)
+    result = call_main(acgan_main, "--help", cwd=tmp_path)
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
-    assert '"epoch" is one batch' in text and "(default: 14000)" in text
+    assert '"epoch" is one batch' in text and "(default: 4000)" in text
 
 
 @pytest.mark.parametrize("args, message", [
@@ -205,7 +206,7 @@ def test_help_explains_that_an_epoch_is_one_batch(tmp_path):
     (["--dataset", "celeba"], "invalid choice"),
 ])
 def test_bad_flags_end_with_one_clear_message(args, message, tmp_path):
-    result = run_script("acgan/acgan.py", *args, "--out", str(tmp_path), cwd=tmp_path)
+    result = call_main(acgan_main, *args, "--out", str(tmp_path), cwd=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr

@@ -10,7 +10,8 @@ from keras import layers
 
 from cgan.cgan import CGAN, ConditionalDCGAN
 from common.training import compiled_step, match_xla
-from conftest import REPO, changed, run_script, snapshot
+from conftest import REPO, call_main, changed, snapshot
+from cgan.cgan import main as cgan_main
 
 MODELS = [CGAN, ConditionalDCGAN]
 
@@ -179,7 +180,7 @@ def test_default_output_folder_is_the_model_folder(tmp_path, monkeypatch):
 def test_script_from_another_directory_trains_the_conditional_dcgan(tmp_path):
     work, out = tmp_path / "elsewhere", tmp_path / "run"
     work.mkdir()
-    result = run_script("cgan/cgan.py", "--arch", "conv", "--epochs", "2", "--sample-interval",
+    result = call_main(cgan_main, "--arch", "conv", "--epochs", "2", "--sample-interval",
                         "1", "--batch-size", "8", "--out", str(out), "--seed", "1", "--quiet",
                         cwd=work)
     assert result.returncode == 0, result.stderr
@@ -192,7 +193,7 @@ def test_script_from_another_directory_trains_the_conditional_dcgan(tmp_path):
 
 
 def test_help_lists_the_architectures_and_explains_epochs(tmp_path):
-    result = run_script("cgan/cgan.py", "--help", cwd=tmp_path)
+    result = call_main(cgan_main, "--help", cwd=tmp_path)
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
     assert "--arch {conv,mlp}" in text and '"epoch" is one batch' in text
@@ -204,7 +205,7 @@ def test_help_lists_the_architectures_and_explains_epochs(tmp_path):
     (["--data", "/no/such/mnist.npz"], "/no/such/mnist.npz does not exist"),
 ])
 def test_bad_flags_end_with_one_clear_message(args, message, tmp_path):
-    result = run_script("cgan/cgan.py", *args, "--out", str(tmp_path), cwd=tmp_path)
+    result = call_main(cgan_main, *args, "--out", str(tmp_path), cwd=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr

@@ -5,7 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import run_script
+from conftest import call_main, run_script
+from dcgan.dcgan import main as dcgan_main
+from gan.gan import main as gan_main
 
 
 def test_dcgan_script_from_another_directory_writes_into_out(tmp_path):
@@ -22,15 +24,16 @@ def test_dcgan_script_from_another_directory_writes_into_out(tmp_path):
 
 
 def test_gan_script_trains_on_sine_paintings(tmp_path):
-    result = run_script("gan/gan.py", "--dataset", "sine", "--epochs", "2", "--out",
+    result = call_main(gan_main, "--dataset", "sine", "--epochs", "2", "--out",
                         str(tmp_path), "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert os.path.exists(tmp_path / "images" / "sine_1.png")
 
 
-@pytest.mark.parametrize("script", ["gan/gan.py", "dcgan/dcgan.py"])
+@pytest.mark.parametrize("script", ["gan", "dcgan"])
 def test_help_explains_that_an_epoch_is_one_batch(script, tmp_path):
-    result = run_script(script, "--help", cwd=tmp_path)
+    script = {"gan": gan_main, "dcgan": dcgan_main}[script]
+    result = call_main(script, "--help", cwd=tmp_path)
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
     assert '"epoch" is one batch' in text and "--sample-interval" in text
@@ -45,7 +48,7 @@ def test_help_explains_that_an_epoch_is_one_batch(script, tmp_path):
     (["--real-label", "1.5"], "(0, 1]"),
 ])
 def test_bad_flags_end_with_one_clear_message(args, message, tmp_path):
-    result = run_script("dcgan/dcgan.py", *args, "--out", str(tmp_path), cwd=tmp_path)
+    result = call_main(dcgan_main, *args, "--out", str(tmp_path), cwd=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -54,7 +57,7 @@ def test_bad_flags_end_with_one_clear_message(args, message, tmp_path):
 def test_unwritable_output_folder_is_reported_before_training(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
-    result = run_script("gan/gan.py", "--out", str(blocker / "out"), "--epochs", "2",
+    result = call_main(gan_main, "--out", str(blocker / "out"), "--epochs", "2",
                         cwd=tmp_path)
     assert result.returncode != 0
     assert "cannot be written" in result.stderr and "Traceback" not in result.stderr

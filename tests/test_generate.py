@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from conftest import run_script
+from conftest import call_main
+from common.generate import main as generate_main
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def saved_generators(tmp_path_factory):
 
 def test_grid_from_a_plain_generator(saved_generators, tmp_path):
     out = tmp_path / "grid.png"
-    result = run_script("common/generate.py", str(saved_generators / "plain.keras"),
+    result = call_main(generate_main, str(saved_generators / "plain.keras"),
                         "--out", str(out), "--n", "16", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Wrote 16 generated images" in result.stdout
@@ -32,11 +33,11 @@ def test_grid_from_a_plain_generator(saved_generators, tmp_path):
 
 def test_chosen_digit_and_labelled_grid_from_a_conditional_generator(saved_generators, tmp_path):
     sevens = tmp_path / "sevens.png"
-    result = run_script("common/generate.py", str(saved_generators / "cond.keras"),
+    result = call_main(generate_main, str(saved_generators / "cond.keras"),
                         "--digit", "7", "--n", "10", "--out", str(sevens), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     labelled = tmp_path / "all.png"
-    result = run_script("common/generate.py", str(saved_generators / "cond.keras"),
+    result = call_main(generate_main, str(saved_generators / "cond.keras"),
                         "--out", str(labelled), cwd=tmp_path)
     assert result.returncode == 0 and "Wrote 50 generated images" in result.stdout
     assert iio.imread(sevens).ndim >= 2 and iio.imread(labelled).ndim == 3
@@ -44,7 +45,7 @@ def test_chosen_digit_and_labelled_grid_from_a_conditional_generator(saved_gener
 
 def test_latent_walk_gif(saved_generators, tmp_path):
     gif = tmp_path / "walk.gif"
-    result = run_script("common/generate.py", str(saved_generators / "cond.keras"),
+    result = call_main(generate_main, str(saved_generators / "cond.keras"),
                         "--walk", str(gif), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     frames = iio.imread(gif, index=None)
@@ -57,7 +58,7 @@ def test_latent_walk_gif(saved_generators, tmp_path):
 ])
 def test_mistakes_end_in_one_sentence(saved_generators, tmp_path, args, message):
     args = [str(saved_generators / args[0])] + args[1:]
-    result = run_script("common/generate.py", *args, "--out", str(tmp_path / "x.png"),
+    result = call_main(generate_main, *args, "--out", str(tmp_path / "x.png"),
                         cwd=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr and "Traceback" not in result.stderr

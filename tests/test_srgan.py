@@ -9,7 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import changed, run_script, snapshot
+from conftest import call_main, changed, snapshot
+from srgan.srgan import main as srgan_main
 from common.errors import UserError
 from common.photos import HighResPhotos, downscale, load_photos
 from srgan.srgan import SRGAN
@@ -156,7 +157,7 @@ def test_missing_or_empty_folder_is_one_clear_sentence(tmp_path):
         load_photos(str(tmp_path / "missing"))
     with pytest.raises(UserError, match="holds no .jpg or .png images"):
         load_photos(str(tmp_path))
-    result = run_script("srgan/srgan.py", "--data", str(tmp_path / "missing"), cwd=tmp_path)
+    result = call_main(srgan_main, "--data", str(tmp_path / "missing"), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: Image folder")
     assert "Traceback" not in result.stderr
@@ -183,3 +184,39 @@ def test_evaluate_scores_a_saved_generator_against_bicubic(gan, tmp_path, capsys
 def test_save_imgs_is_sample_images(gan, tmp_path):
     path = gan.save_imgs(7)
     assert path == str(tmp_path / "images" / "srgan_7.png") and os.path.exists(path)
+
+
+def test_fused_train_step_equals_keras_gan_loop(small_photos, tmp_path):
+    """The compiled step does what Keras-GAN's SRGAN loop does, call by call."""
+    from common.training import compiled_step, match_xla
+    models = [SRGAN(hr_shape=(32, 32, 3), n_residual_blocks=1, dataset=small_photos,
+                    out_dir=str(tmp_path), content_loss="mse", seed=3) for _ in range(2)]
+    fused, explicit = models
+    imgs_hr, imgs_lr, pretraining = fused.draw_batch(np.random.default_rng(0), 4)
+    compiled_step(fused)(imgs_hr, imgs_lr, pretraining)
+    match_xla(explicit)  # the explicit calls compiled as train() compiles its step
+    valid, fake = np.ones((4,) + explicit.disc_patch), np.zeros((4,) + explicit.disc_patch)
+    fake_hr = explicit.generator.predict(imgs_lr, verbose=0)
+    explicit.discriminator.train_on_batch(imgs_hr, valid)
+    explicit.discriminator.train_on_batch(fake_hr, fake)
+    explicit.combined.train_on_batch(imgs_lr, [valid, imgs_hr])
+    for a, b in zip(fused.generator.weights + fused.discriminator.weights,
+                    explicit.generator.weights + explicit.discriminator.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=a.path)
+
+
+def test_subclass_with_a_smaller_discriminator_trains_with_inherited_train(small_photos, tmp_path):
+    from keras import layers
+
+    class TinyD(SRGAN):
+        def build_discriminator(self):
+            img = keras.Input(self.hr_shape)
+            x = layers.Conv2D(8, 3, strides=16, padding="same")(img)
+            return keras.Model(img, layers.Dense(1, activation="sigmoid")(x))
+
+    gan = TinyD(hr_shape=(32, 32, 3), n_residual_blocks=1, dataset=small_photos,
+                out_dir=str(tmp_path), content_loss="mse", seed=0)
+    d_before = snapshot(gan.discriminator.trainable_weights)
+    gan.train(epochs=2, batch_size=4, sample_interval=10, quiet=True)
+    assert len(changed(d_before, gan.discriminator.trainable_weights)) == len(d_before)
+    assert [layer.filters for layer in gan.discriminator.layers if hasattr(layer, "filters")] == [8]
