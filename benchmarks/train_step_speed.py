@@ -167,14 +167,18 @@ def load_model_class(name):
 # Counting and timing
 # ---------------------------------------------------------------------------
 
-def forward_flops(model, batch):
+def forward_flops(model, batch, input_shape=None):
     """2 * multiply-accumulates of the Dense and convolution layers of one
-    forward pass over `batch` samples (element-wise work is not counted)."""
+    forward pass over `batch` samples (element-wise work is not counted).
+    A model that takes any image size (SRGAN's G) is counted at `input_shape`."""
+    if any(dim is None for dim in model.inputs[0].shape[1:]):
+        model = keras.models.clone_model(model, input_tensors=keras.Input(input_shape))
     total = 0
     for layer in model._flatten_layers(include_self=False):
         if isinstance(layer, keras.layers.Dense):
             kernel = layer.kernel.shape
-            total += 2 * kernel[0] * kernel[1] * batch
+            positions = int(np.prod(layer.input.shape[1:-1]))  # a Dense on a map acts per pixel
+            total += 2 * kernel[0] * kernel[1] * positions * batch
         elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
             kh, kw, cin, cout = layer.kernel.shape
             if isinstance(layer, keras.layers.Conv2DTranspose):
@@ -190,7 +194,8 @@ def forward_flops(model, batch):
 def step_flops(gan, batch):
     """One recipe step: G forward for D's fake batch, two D training passes,
     one combined training pass (forward + backward = 3x forward)."""
-    g, d = forward_flops(gan.generator, batch), forward_flops(gan.discriminator, batch)
+    g = forward_flops(gan.generator, batch, getattr(gan, "lr_shape", None))
+    d = forward_flops(gan.discriminator, batch)
     return g + 2 * 3 * d + 3 * (g + d)
 
 
