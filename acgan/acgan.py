@@ -165,13 +165,8 @@ class ACGAN:
         G is asked to draw."""
         if self.dataset is None:
             self.dataset = self.load_data()
-        images, labels = self.dataset
-        idx = rng.integers(0, len(images), batch_size)
-        imgs = images[idx]
-        img_labels = labels[idx].reshape(-1, 1).astype("int32")
-        noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
-        sampled_labels = rng.integers(0, self.num_classes, (batch_size, 1)).astype("int32")
-        return imgs, img_labels, noise, sampled_labels
+        return data.labelled_batch(self.dataset, rng, batch_size, self.latent_dim,
+                                   self.num_classes)
 
     def train_step(self, imgs, img_labels, noise, sampled_labels):
         """One step: D on real and generated images, then G through `combined`.

@@ -109,6 +109,16 @@ def load_mnist(path=None, verbose=True):
 FACE_CROP_FRACTION = 108 / 178
 
 
+def labelled_batch(dataset, rng, batch_size, latent_dim, num_classes):
+    """One step's arrays for the conditional models: real images with their
+    labels (N, 1), noise (N, latent_dim), and labels (N, 1) drawn for G."""
+    images, labels = dataset
+    idx = rng.integers(0, len(images), batch_size)
+    noise = rng.normal(0, 1, (batch_size, latent_dim)).astype("float32")
+    sampled_labels = rng.integers(0, num_classes, (batch_size, 1)).astype("int32")
+    return images[idx], labels[idx].reshape(-1, 1).astype("int32"), noise, sampled_labels
+
+
 def face_crop_box(height, width):
     """(top, left, side) of the centred square that holds the face."""
     side = max(1, int(round(min(height, width) * FACE_CROP_FRACTION)))
