@@ -9,12 +9,15 @@
             networks and losses (GradientTape, optimizer.apply), the fastest
             reference we know how to write.
 
-For each it counts the floating-point operations of one step (Dense and
-convolution layers: forward 2*MACs, backward twice the forward), measures the
-machine's float32 matrix-multiply rate in the same run and reports the
-achieved rate as a fraction of it. It also reports what sampling, saving and
-checkpoints cost at the model's default interval. Results are printed and
-written to benchmarks/results.md and results.csv.
+The three run round-robin, a few steps at a time, so a machine whose speed
+drifts during the run treats them alike. For each it counts the
+floating-point operations of one step (Dense and convolution layers: forward
+2*MACs, backward twice the forward), measures the machine's float32
+matrix-multiply rate in the same run and reports the achieved rate as a
+fraction of it. It also reports what `train()` spends around its steps at
+the model's default sample interval (sample grid, saved models, checkpoint,
+loss plot, history), as a percentage of training time. Results are printed
+and written to benchmarks/results.md and results.csv.
 
     python benchmarks/train_step_speed.py                 # all models
     python benchmarks/train_step_speed.py --models dcgan --steps 30
@@ -36,6 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import training
+from common.history import History
 
 
 # ---------------------------------------------------------------------------
@@ -234,67 +238,103 @@ def build(cls, kwargs, out):
     return cls(out_dir=out, seed=0, **kwargs)
 
 
-def time_train(cls, kwargs, batch, steps, warmup, out):
-    """Seconds per warm step of `train()` as a full-length run compiles it
-    (on a CPU: XLA or not, whichever `common.training.time_xla` finds faster)."""
-    gan = build(cls, kwargs, out)
-    threshold, training.TIME_XLA_FROM_STEPS = training.TIME_XLA_FROM_STEPS, 0
-    try:  # a benchmark run is short: choose XLA as a full-length run would
-        gan.train(epochs=warmup + steps, batch_size=batch, sample_interval=10 ** 9, quiet=True)
-    finally:
-        training.TIME_XLA_FROM_STEPS = threshold
-    per_step = float(np.median(gan.fit_timing["step_seconds"][warmup:]))
-    return gan, per_step
+# The three ways of running a step. Each is built once, then called for a
+# chunk of steps at a time, round-robin, so that all three see the same
+# machine: on a shared 2-core machine speed drifts by 10% or more within a
+# minute, and timing one variant after the other measured that drift.
+
+class TrainRunner:
+    """The model's own `train()`, warm steps timed inside its loop (on a CPU
+    compiled with XLA or not, whichever `common.training.time_xla` finds faster)."""
+
+    def __init__(self, cls, kwargs, batch, out):
+        self.gan, self.batch = build(cls, kwargs, out), batch
+        self.other_seconds, self.steps = 0.0, 0
+
+    def chunk(self, steps):
+        threshold, training.TIME_XLA_FROM_STEPS = training.TIME_XLA_FROM_STEPS, 0
+        try:  # a benchmark run is short: choose XLA as a full-length run would
+            self.gan.train(epochs=steps, batch_size=self.batch, sample_interval=10 ** 9, quiet=True)
+        finally:
+            training.TIME_XLA_FROM_STEPS = threshold
+        timing = self.gan.fit_timing
+        self.other_seconds += timing["other_seconds"]
+        self.steps += steps
+        return timing["step_seconds"]
 
 
-def time_overhead(gan, batch, interval, out):
-    """Time of sampling, saving and checkpointing per step at `interval`."""
-    start = time.perf_counter()
-    repeats = 3
-    for i in range(repeats):
-        path = gan.sample_images(i)
-        training.save_models(gan)
-        from common import checkpoints
-        checkpoints.save_checkpoint(gan, i)
-    return (time.perf_counter() - start) / repeats / interval
-
-
-def time_plain_loop(cls, kwargs, batch, steps, warmup, out):
+class PlainRunner:
     """Keras-GAN's loop: each `train_on_batch` the real Keras call, D's
     trainable flag toggled around them as a naive Keras 3 port does."""
-    gan = build(cls, kwargs, out)
-    module = sys.modules[cls.__module__]
-    d = gan.discriminator
 
-    def real_train_on_batch(model, x, y):
-        d.trainable = model is d  # the toggle: D trainable for its step only
-        return model.train_on_batch(x, y, return_dict=True)
+    def __init__(self, cls, kwargs, batch, out):
+        self.gan, self.batch = build(cls, kwargs, out), batch
+        self.module = sys.modules[cls.__module__]
 
-    original = module.train_on_batch
-    module.train_on_batch = real_train_on_batch
-    try:
+    def chunk(self, steps):
+        gan, d = self.gan, self.gan.discriminator
+
+        def real_train_on_batch(model, x, y):
+            d.trainable = model is d  # the toggle: D trainable for its step only
+            return model.train_on_batch(x, y, return_dict=True)
+
+        original, self.module.train_on_batch = self.module.train_on_batch, real_train_on_batch
+        try:
+            times = []
+            for _ in range(steps):
+                arrays = gan.draw_batch(gan.rng, self.batch)
+                start = time.perf_counter()
+                gan.train_step(*arrays)
+                times.append(time.perf_counter() - start)
+        finally:
+            self.module.train_on_batch = original
+            d.trainable = True
+        return times
+
+
+class FusedRunner:
+    """The hand-written `tf.function(jit_compile=True)` reference step."""
+
+    def __init__(self, cls, kwargs, batch, out, builder):
+        self.gan, self.batch = build(cls, kwargs, out), batch
+        self.step = builder(self.gan)
+
+    def chunk(self, steps):
         times = []
-        for i in range(warmup + steps):
-            batch_arrays = gan.draw_batch(gan.rng, batch)
+        for _ in range(steps):
+            arrays = self.gan.draw_batch(self.gan.rng, self.batch)
             start = time.perf_counter()
-            gan.train_step(*batch_arrays)
+            float(self.step(*arrays))
             times.append(time.perf_counter() - start)
-    finally:
-        module.train_on_batch = original
-        d.trainable = True
-    return float(np.median(times[warmup:]))
+        return times
 
 
-def time_fused(cls, kwargs, batch, steps, warmup, out, builder):
-    gan = build(cls, kwargs, out)
-    step = builder(gan)
-    times = []
-    for i in range(warmup + steps):
-        arrays = gan.draw_batch(gan.rng, batch)
-        start = time.perf_counter()
-        float(step(*arrays))
-        times.append(time.perf_counter() - start)
-    return float(np.median(times[warmup:]))
+def time_interleaved(runners, steps, warmup, rounds):
+    """Median seconds per warm step of each runner, run in `rounds` chunks."""
+    for runner in runners.values():
+        runner.chunk(warmup)  # tracing, compiling, XLA's choice
+    times = {name: [] for name in runners}
+    per_round = max(1, -(-steps // rounds))
+    for _ in range(rounds):
+        for name, runner in runners.items():
+            times[name] += runner.chunk(per_round)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def overhead_fraction(runner, step_s, interval, out, history_rows=30000):
+    """What `train()` adds to its steps at the sample interval `interval`: the
+    save at each interval as `common.training.fit` does it (sample grid,
+    history.csv, loss plot for a history as long as a 30,000-step run's,
+    generator, checkpoint), and the loop's own bookkeeping at every step."""
+    history = History(out)
+    history.rows = [{"step": i, "d_loss": 0.5, "g_loss": 1.0, "d_acc": 0.5}
+                    for i in range(history_rows)]
+    history.columns = ["step", "d_loss", "g_loss", "d_acc"]
+    snapshots = training.Snapshots(runner.gan, history)
+    for i in range(4):
+        snapshots.save(i)
+    save_s = float(np.median(snapshots.seconds))
+    return save_s / (interval * step_s) + runner.other_seconds / runner.steps / step_s
 
 
 def main(argv=None):
@@ -303,6 +343,8 @@ def main(argv=None):
                         help="comma-separated, from: " + ", ".join(MODELS))
     parser.add_argument("--steps", type=int, default=20, help="timed warm steps per variant")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="the timed steps run in this many chunks per variant, round-robin")
     parser.add_argument("--out", default=os.path.join(REPO, "benchmarks"),
                         help="folder for results.md and results.csv")
     args = parser.parse_args(argv)
@@ -324,11 +366,13 @@ def main(argv=None):
             print(f"{name}: skipped ({error})")
             continue
         with tempfile.TemporaryDirectory() as out:
-            gan, train_s = time_train(cls, kwargs, batch, args.steps, args.warmup, out)
-            overhead_s = time_overhead(gan, batch, interval, out)
-            flops = step_flops(gan, batch)
-            plain_s = time_plain_loop(cls, kwargs, batch, args.steps, args.warmup, out)
-            fused_s = time_fused(cls, kwargs, batch, args.steps, args.warmup, out, builder)
+            runners = {"train": TrainRunner(cls, kwargs, batch, os.path.join(out, "train")),
+                       "plain": PlainRunner(cls, kwargs, batch, os.path.join(out, "plain")),
+                       "fused": FusedRunner(cls, kwargs, batch, os.path.join(out, "fused"), builder)}
+            seconds = time_interleaved(runners, args.steps, args.warmup, args.rounds)
+            train_s, plain_s, fused_s = seconds["train"], seconds["plain"], seconds["fused"]
+            overhead = overhead_fraction(runners["train"], train_s, interval, out)
+            flops = step_flops(runners["train"].gan, batch)
         row = {
             "model": name, "batch": batch,
             "train_ms": 1e3 * train_s, "plain_ms": 1e3 * plain_s, "fused_ms": 1e3 * fused_s,
@@ -336,7 +380,7 @@ def main(argv=None):
             "gflop_per_step": flops / 1e9,
             "train_matmul_fraction": flops / train_s / rate,
             "fused_matmul_fraction": flops / fused_s / rate,
-            "overhead_pct": 100 * overhead_s / train_s,
+            "overhead_pct": 100 * overhead,
         }
         rows.append(row)
         print(f"{name:6s} train() {row['train_ms']:7.1f} ms/step | plain {row['plain_ms']:7.1f} | "

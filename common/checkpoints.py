@@ -45,10 +45,8 @@ def _state_variables(gan):
     return variables
 
 
-def save_checkpoint(gan, step, extra=None):
-    """Atomically write the state after `step` completed steps; returns the path."""
-    path = checkpoint_path(gan.out_dir)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+def snapshot(gan, step, extra=None):
+    """The arrays of a checkpoint of `gan` after `step` completed steps."""
     arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(_state_variables(gan))}
     for name in _FIXED_ARRAYS:
         if getattr(gan, name, None) is not None:
@@ -56,15 +54,34 @@ def save_checkpoint(gan, step, extra=None):
     meta = {"step": int(step), "rng": gan.rng.bit_generator.state,
             "model": type(gan).__name__, "variables": len(arrays), **(extra or {})}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    return arrays
+
+
+def write_arrays(path, arrays, durable=True):
+    """Atomically write a `snapshot` to `path`: a temporary file renamed over
+    the old checkpoint, so a killed process leaves the old file or the new one.
+    `durable` also waits until the file is on the disk (fsync: tens of
+    milliseconds), which only a power cut or an OS crash could otherwise undo."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as handle:
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        handle.write(buffer.getvalue())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            buffer = io.BytesIO()
+            np.savez(buffer, **arrays)
+            handle.write(buffer.getbuffer())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as error:
+        raise UserError(f"Checkpoint {path} could not be written ({error.strerror}).") from None
     return path
+
+
+def save_checkpoint(gan, step, extra=None, durable=True):
+    """Atomically write the state after `step` completed steps; returns the path.
+    (`durable`: see `write_arrays`.)"""
+    return write_arrays(checkpoint_path(gan.out_dir), snapshot(gan, step, extra), durable)
 
 
 def load_checkpoint(gan):

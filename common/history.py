@@ -79,8 +79,12 @@ class History:
         if self.writer is not None:
             self.writer.flush()
 
-    def plot(self, names=("d_loss", "g_loss", "d_acc")):
-        """Refresh `<out>/losses.png`: each curve raw (faint) and smoothed."""
+    def plot(self, names=("d_loss", "g_loss", "d_acc"), max_points=1500):
+        """Refresh `<out>/losses.png`: each curve raw (faint) and smoothed.
+
+        It is redrawn at every sample interval, so it stays cheap whatever the
+        run's length: at most `max_points` points a curve (the raw curve
+        thinned, the smoothed one a running mean over the whole history)."""
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -90,15 +94,17 @@ class History:
             if not points:
                 continue
             steps, values = map(np.asarray, zip(*points))
-            line, = ax.plot(steps, values, alpha=0.2, linewidth=0.8)
+            every = max(1, len(values) // max_points)
+            line, = ax.plot(steps[::every], values[::every], alpha=0.2, linewidth=0.8)
             window = max(1, len(values) // 50)
             smooth = np.convolve(values, np.ones(window) / window, mode="valid")
-            ax.plot(steps[window - 1:], smooth, color=line.get_color(), label=name)
+            ax.plot(steps[window - 1::every], smooth[::every], color=line.get_color(), label=name)
         ax.set_xlabel("step")
         ax.legend(loc="upper right", fontsize=8)
         ax.grid(alpha=0.3)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.97)
         tmp = self.plot_path + ".tmp.png"
-        fig.savefig(tmp, dpi=90, bbox_inches="tight")
+        fig.savefig(tmp, dpi=90)
         plt.close(fig)
         os.replace(tmp, self.plot_path)
 

@@ -1,4 +1,5 @@
 """Pictures of what a generator makes: image grids and curve plots."""
+import functools
 import os
 
 import numpy as np
@@ -26,40 +27,49 @@ def _atomic_path(path):
 
 
 def save_image_grid(images, path, cols, scale=3, col_labels=None, title=None):
-    """Save images in [-1, 1] as a grid PNG; returns `path`.
+    """Save images in [-1, 1] as a grid PNG, each pixel `scale` x `scale`;
+    returns `path`.
 
-    Without labels the grid is written directly with imageio (a few
-    milliseconds, so sampling costs little training time); with `col_labels`
-    (one per column, e.g. the digit each column asks for) or a `title` it is
-    drawn with matplotlib.
+    `col_labels` (one per column, e.g. the digit each column asks for) and
+    `title` go in a strip above the grid. The grid is written with imageio (a
+    few milliseconds, so sampling costs little training time); the strip is
+    drawn by matplotlib once per layout and reused.
     """
+    import imageio.v3 as iio
     grid = tile_images(images, cols)
+    big = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
+    if col_labels is not None or title:
+        cell = (images.shape[2] + 1) * scale  # a tile and its border
+        centers = tuple(scale + cell * k + cell / 2 for k in range(cols))
+        labels = tuple(str(label) for label in col_labels) if col_labels is not None else ()
+        strip = _label_strip(big.shape[1], centers, labels, title or "")
+        if big.ndim == 2:
+            strip = (strip @ np.array([0.299, 0.587, 0.114]) + 0.5).astype(np.uint8)
+        big = np.concatenate([strip, big], axis=0)
     tmp = _atomic_path(path)
-    if col_labels is None and title is None:
-        import imageio.v3 as iio
-        big = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
-        iio.imwrite(tmp, big, extension=".png")
-    else:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        h = images.shape[1] + 1
-        w = images.shape[2] + 1
-        fig, ax = plt.subplots(figsize=(grid.shape[1] / h * 0.9, grid.shape[0] / h * 0.9 + 0.6))
-        ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
-        ax.set_xticks([1 + w * k + w / 2 - 1 for k in range(cols)])
-        ax.set_xticklabels([str(label) for label in col_labels] if col_labels is not None else [])
-        ax.xaxis.tick_top()
-        ax.tick_params(length=0)
-        ax.set_yticks([])
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        if title:
-            ax.set_title(title, fontsize=9, pad=16)
-        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
-        plt.close(fig)
+    iio.imwrite(tmp, big, extension=".png")
     os.replace(tmp, path)
     return path
+
+
+@functools.lru_cache(maxsize=16)
+def _label_strip(width, centers, labels, title):
+    """A white RGB strip `width` pixels wide: `title` on top, then each label
+    centred at its x in `centers`."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    line = 20
+    height = line * (bool(labels) + bool(title)) + 4
+    fig = plt.figure(figsize=(width / 100, height / 100), dpi=100)
+    if title:
+        fig.text(0.5, 1 - (line / 2 + 2) / height, title, ha="center", va="center", fontsize=9)
+    for x, label in zip(centers, labels):
+        fig.text(x / width, (line / 2 + 2) / height, label, ha="center", va="center", fontsize=9)
+    fig.canvas.draw()
+    strip = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return strip
 
 
 def class_grid_inputs(rng, latent_dim, num_classes=10, rows=10):

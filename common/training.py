@@ -84,14 +84,6 @@ def save_model_atomically(model, path):
     return path
 
 
-def save_models(gan):
-    """Save the generator and discriminator under `<out>/saved_model/`."""
-    folder = os.path.join(gan.out_dir, "saved_model")
-    os.makedirs(folder, exist_ok=True)
-    return (save_model_atomically(gan.generator, os.path.join(folder, "generator.keras")),
-            save_model_atomically(gan.discriminator, os.path.join(folder, "discriminator.keras")))
-
-
 # ---------------------------------------------------------------------------
 # The loop
 # ---------------------------------------------------------------------------
@@ -209,6 +201,37 @@ class _StopRequest:
             signal.signal(signal.SIGINT, self._previous)
 
 
+class Snapshots:
+    """What a run writes at every sample interval: the sample grid (sent to
+    TensorBoard too), history.csv, the loss plot, the generator (.keras) and
+    the checkpoint; at the end (`final`) also the discriminator (.keras; its
+    state at every interval is in the checkpoint) and the checkpoint flushed
+    to the disk. `seconds` lists the time each save took (for benchmarks/)."""
+
+    def __init__(self, gan, history):
+        self.gan, self.history = gan, history
+        self.last_sample, self.checkpoint = None, None
+        self.seconds = []
+
+    def save(self, step, final=False):
+        tick = time.perf_counter()
+        gan, history = self.gan, self.history
+        sample = gan.sample_images(step)
+        if sample:
+            self.last_sample = sample
+            history.image(step, sample)
+        history.flush()
+        history.plot()
+        folder = os.path.join(gan.out_dir, "saved_model")
+        save_model_atomically(gan.generator, os.path.join(folder, "generator.keras"))
+        if final:
+            save_model_atomically(gan.discriminator, os.path.join(folder, "discriminator.keras"))
+        self.checkpoint = checkpoints.save_checkpoint(
+            gan, step + 1, {"jit_compile": gan.jit_compile}, durable=final)
+        self.seconds.append(time.perf_counter() - tick)
+        return self.checkpoint
+
+
 def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=False,
         tensorboard=False, evaluate=None, eval_interval=None, jit_compile=None):
     """Train `gan` until `epochs` steps are done (one "epoch" is one batch, as in Keras-GAN).
@@ -216,7 +239,7 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     Every `sample_interval` steps and at the end it writes a sample grid to
     `<out>/images/`, the generator and discriminator to `<out>/saved_model/`,
     a checkpoint to `<out>/checkpoints/`, `<out>/history.csv` and the loss
-    plot `<out>/losses.png`; the run ends with `<out>/samples.gif`.
+    plot `<out>/losses.png` (see `Snapshots`); the run ends with `<out>/samples.gif`.
 
     Args:
         resume: continue from `<out>/checkpoints/latest.npz` (same weights,
@@ -229,8 +252,9 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     Ctrl-C stops after the current step with a checkpoint saved, then raises
     KeyboardInterrupt. A loss that is not finite stops the run (UserError)
     without overwriting the last good checkpoint. Returns the last step's logs;
-    `gan.fit_timing` holds the seconds of each step, and those spent around
-    the steps (history, sampling, saving, evaluation, progress), for benchmarks/.
+    `gan.fit_timing` holds, for benchmarks/, the seconds of each step, of each
+    save (`Snapshots`) and of everything else around the steps (history,
+    evaluation, progress; not the GIF, written once at the end).
     """
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
@@ -249,49 +273,40 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     if progress is not None and done:
         progress.update(done)
     started, start_step = time.perf_counter(), done
-    logs, last_sample = {}, None
-    step_seconds, overhead_seconds = [], 0.0
+    logs, snapshots = {}, Snapshots(gan, history)
+    step_seconds, other_seconds = [], 0.0
 
-    def save_everything(step):
-        history.flush()
-        history.plot()
-        save_models(gan)
-        return checkpoints.save_checkpoint(gan, step + 1, {"jit_compile": gan.jit_compile})
-
-    with _StopRequest() as stop:
-        for step in range(done, epochs):
-            tick = time.perf_counter()
-            logs = _to_floats(step_fn(*gan.draw_batch(gan.rng, batch_size)))
-            tock = time.perf_counter()
-            step_seconds.append(tock - tick)
-            if not all(np.isfinite(v) for v in logs.values()):
-                history.close()
-                raise UserError(
-                    f"Training diverged at step {step}: a loss is not finite ({logs}); the last "
-                    f"good checkpoint is kept in {os.path.dirname(checkpoints.checkpoint_path(gan.out_dir))}.")
-            history.record(step, logs)
-            last = step == epochs - 1
-            if evaluate is not None and eval_interval and (step % eval_interval == 0 or last):
-                history.record(step, evaluate(gan))
-            if step % sample_interval == 0 or last or stop.requested:
-                last_sample = gan.sample_images(step)
-                if last_sample:
-                    history.image(step, last_sample)
-                path = save_everything(step)
-            if progress is not None and (step % 10 == 0 or last):
-                progress.update(step + 1, values=list(logs.items()), finalize=last)
-            overhead_seconds += time.perf_counter() - tock
-            if stop.requested:
-                history.close()
-                print(f"\nStopped after step {step + 1:,} of {epochs:,}: checkpoint saved to "
-                      f"{path}. Continue with --resume (and the same --out).", file=sys.stderr)
-                raise KeyboardInterrupt
-    history.close()
-    if last_sample:
-        tick = time.perf_counter()
-        write_gif(sample_frames(last_sample), os.path.join(gan.out_dir, "samples.gif"))
-        overhead_seconds += time.perf_counter() - tick
-    gan.fit_timing = {"step_seconds": step_seconds, "overhead_seconds": overhead_seconds}
+    try:
+        with _StopRequest() as stop:
+            for step in range(done, epochs):
+                tick = time.perf_counter()
+                logs = _to_floats(step_fn(*gan.draw_batch(gan.rng, batch_size)))
+                tock = time.perf_counter()
+                step_seconds.append(tock - tick)
+                if not all(np.isfinite(v) for v in logs.values()):
+                    raise UserError(
+                        f"Training diverged at step {step}: a loss is not finite ({logs}); the last "
+                        f"good checkpoint is kept in {os.path.dirname(checkpoints.checkpoint_path(gan.out_dir))}.")
+                history.record(step, logs)
+                last = step == epochs - 1
+                if evaluate is not None and eval_interval and (step % eval_interval == 0 or last):
+                    history.record(step, evaluate(gan))
+                if step % sample_interval == 0 or last or stop.requested:
+                    snapshots.save(step, final=last or stop.requested)
+                if progress is not None and (step % 10 == 0 or last):
+                    progress.update(step + 1, values=list(logs.items()), finalize=last)
+                other_seconds += time.perf_counter() - tock
+                if stop.requested:
+                    print(f"\nStopped after step {step + 1:,} of {epochs:,}: checkpoint saved to "
+                          f"{snapshots.checkpoint}. Continue with --resume (and the same --out).",
+                          file=sys.stderr)
+                    raise KeyboardInterrupt
+    finally:
+        history.close()
+    if snapshots.last_sample:
+        write_gif(sample_frames(snapshots.last_sample), os.path.join(gan.out_dir, "samples.gif"))
+    gan.fit_timing = {"step_seconds": step_seconds, "save_seconds": snapshots.seconds,
+                      "other_seconds": other_seconds - sum(snapshots.seconds)}
     elapsed = time.perf_counter() - started
     steps_run = epochs - start_step
     if not quiet and steps_run:

@@ -11,7 +11,7 @@ import train_step_speed  # noqa: E402
 
 def test_benchmark_writes_its_tables(tmp_path, monkeypatch):
     monkeypatch.setattr(train_step_speed, "matmul_rate", lambda: 1e10)  # its 3 s of timing
-    rows = train_step_speed.main(["--models", "gan", "--steps", "1", "--warmup", "1",
+    rows = train_step_speed.main(["--models", "gan", "--steps", "1", "--warmup", "1", "--rounds", "1",
                                   "--out", str(tmp_path)])
     assert [row["model"] for row in rows] == ["gan"]
     row = rows[0]

@@ -40,7 +40,11 @@ def test_chosen_digit_and_labelled_grid_from_a_conditional_generator(saved_gener
     result = call_main(generate_main, str(saved_generators / "cond.keras"),
                         "--out", str(labelled), cwd=tmp_path)
     assert result.returncode == 0 and "Wrote 50 generated images" in result.stdout
-    assert iio.imread(sevens).ndim >= 2 and iio.imread(labelled).ndim == 3
+    grid_rows = 5 * 29 * 3 + 3  # 5 rows of 28-pixel digits and borders, scaled 3x
+    assert iio.imread(sevens).shape[0] == 3 * 29 * 3 + 3  # 10 sevens, 4 a row: 3 rows, no labels
+    image = iio.imread(labelled)
+    strip = image[:image.shape[0] - grid_rows]
+    assert strip.shape[0] > 10 and strip.min() < 100 < strip.max()  # the digits drawn above
 
 
 def test_latent_walk_gif(saved_generators, tmp_path):
