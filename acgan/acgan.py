@@ -28,7 +28,6 @@ from keras.models import Model, Sequential
 
 from common import cli, data, training
 from common.frozen import frozen
-from common.gpu import configure_gpus
 from common.images import class_grid_inputs, save_image_grid
 from common.training import binary_accuracy, train_on_batch
 
@@ -228,10 +227,11 @@ def main(argv=None):
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4000, batch_size=32,
                                  sample_interval=200, datasets=["mnist"])
     args = parser.parse_args(argv)
-    configure_gpus(args.gpu_memory_mb, args.gpus)
+    strategy = cli.set_up_devices(args)
     images, labels = data.load_mnist(args.data)
-    gan = ACGAN(img_shape=images.shape[1:], latent_dim=args.latent_dim,
-                dataset=(images, labels), out_dir=args.out, seed=args.seed)
+    with strategy.scope():  # one device, or every replica (common/distribute.py)
+        gan = ACGAN(img_shape=images.shape[1:], latent_dim=args.latent_dim,
+                    dataset=(images, labels), out_dir=args.out, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

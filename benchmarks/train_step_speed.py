@@ -25,6 +25,7 @@ and written to benchmarks/results.md and results.csv.
 import argparse
 import csv
 import importlib
+import inspect
 import os
 import platform
 import sys
@@ -147,19 +148,24 @@ def small_photos():
     return load_photos(hr_size=32, verbose=False)
 
 
-# name: (module, class, constructor arguments, batch size, default sample
-# interval, reference step builder). SRGAN in a small configuration: 32x32
-# crops, 4 residual blocks, pixel content loss (VGG19's weights are not here).
+# name: (module, class, constructor arguments, batch size, reference step
+# builder). SRGAN in a small configuration: 32x32 crops, 4 residual blocks,
+# pixel content loss (VGG19's weights are not here).
 MODELS = {
-    "gan": ("gan.gan", "GAN", {}, 32, 200, fused_unconditional),
-    "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, 50, fused_unconditional),
-    "cgan": ("cgan.cgan", "CGAN", {}, 32, 200, fused_conditional),
-    "cgan-conv": ("cgan.cgan", "ConditionalDCGAN", {}, 32, 200, fused_conditional),
-    "acgan": ("acgan.acgan", "ACGAN", {}, 32, 200, fused_auxiliary_classifier),
+    "gan": ("gan.gan", "GAN", {}, 32, fused_unconditional),
+    "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, fused_unconditional),
+    "cgan": ("cgan.cgan", "CGAN", {}, 32, fused_conditional),
+    "cgan-conv": ("cgan.cgan", "ConditionalDCGAN", {}, 32, fused_conditional),
+    "acgan": ("acgan.acgan", "ACGAN", {}, 32, fused_auxiliary_classifier),
     "srgan": ("srgan.srgan", "SRGAN", {"hr_shape": (32, 32, 3), "n_residual_blocks": 4,
                                        "content_loss": "mse", "dataset": small_photos},
-              16, 200, fused_super_resolution),
+              16, fused_super_resolution),
 }
+
+
+def default_interval(cls):
+    """The sample interval of `cls.train()` when none is given."""
+    return inspect.signature(cls.train).parameters["sample_interval"].default
 
 
 def load_model_class(name):
@@ -241,7 +247,8 @@ def build(cls, kwargs, out):
 # The three ways of running a step. Each is built once, then called for a
 # chunk of steps at a time, round-robin, so that all three see the same
 # machine: on a shared 2-core machine speed drifts by 10% or more within a
-# minute, and timing one variant after the other measured that drift.
+# minute, and timing one variant after the other measured that drift. Each
+# step's time includes drawing its batch, as `train()`'s loop does.
 
 class TrainRunner:
     """The model's own `train()`, warm steps timed inside its loop (on a CPU
@@ -249,7 +256,7 @@ class TrainRunner:
 
     def __init__(self, cls, kwargs, batch, out):
         self.gan, self.batch = build(cls, kwargs, out), batch
-        self.other_seconds, self.steps = 0.0, 0
+        self.other_seconds, self.eval_seconds, self.steps = 0.0, [], 0
 
     def chunk(self, steps):
         threshold, training.TIME_XLA_FROM_STEPS = training.TIME_XLA_FROM_STEPS, 0
@@ -259,6 +266,7 @@ class TrainRunner:
             training.TIME_XLA_FROM_STEPS = threshold
         timing = self.gan.fit_timing
         self.other_seconds += timing["other_seconds"]
+        self.eval_seconds += timing["eval_seconds"]
         self.steps += steps
         return timing["step_seconds"]
 
@@ -282,9 +290,8 @@ class PlainRunner:
         try:
             times = []
             for _ in range(steps):
-                arrays = gan.draw_batch(gan.rng, self.batch)
                 start = time.perf_counter()
-                gan.train_step(*arrays)
+                gan.train_step(*gan.draw_batch(gan.rng, self.batch))
                 times.append(time.perf_counter() - start)
         finally:
             self.module.train_on_batch = original
@@ -302,9 +309,8 @@ class FusedRunner:
     def chunk(self, steps):
         times = []
         for _ in range(steps):
-            arrays = self.gan.draw_batch(self.gan.rng, self.batch)
             start = time.perf_counter()
-            float(self.step(*arrays))
+            float(self.step(*self.gan.draw_batch(self.gan.rng, self.batch)))
             times.append(time.perf_counter() - start)
         return times
 
@@ -321,11 +327,13 @@ def time_interleaved(runners, steps, warmup, rounds):
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
-def overhead_fraction(runner, step_s, interval, out, history_rows=30000):
-    """What `train()` adds to its steps at the sample interval `interval`: the
-    save at each interval as `common.training.fit` does it (sample grid,
-    history.csv, loss plot for a history as long as a 30,000-step run's,
-    generator, checkpoint), and the loop's own bookkeeping at every step."""
+def overhead(runner, step_s, interval, out, history_rows=30000):
+    """What `train()` adds to its steps at the sample interval `interval`, as
+    fractions of training time: the save at each interval as
+    `common.training.fit` does it (sample grid, history.csv, loss plot of a
+    history as long as a 30,000-step run's, generator, checkpoint), the
+    evaluation a model runs at each interval (SRGAN's PSNR/SSIM), and the
+    loop's own bookkeeping at every step."""
     history = History(out)
     history.rows = [{"step": i, "d_loss": 0.5, "g_loss": 1.0, "d_acc": 0.5}
                     for i in range(history_rows)]
@@ -333,8 +341,10 @@ def overhead_fraction(runner, step_s, interval, out, history_rows=30000):
     snapshots = training.Snapshots(runner.gan, history)
     for i in range(4):
         snapshots.save(i)
-    save_s = float(np.median(snapshots.seconds))
-    return save_s / (interval * step_s) + runner.other_seconds / runner.steps / step_s
+    interval_s = interval * step_s
+    return {"save": float(np.median(snapshots.seconds)) / interval_s,
+            "eval": float(np.median(runner.eval_seconds or [0.0])) / interval_s,
+            "loop": runner.other_seconds / runner.steps / step_s}
 
 
 def main(argv=None):
@@ -359,19 +369,20 @@ def main(argv=None):
     print(f"float32 matmul (2048x2048): {rate / 1e9:.0f} GFLOP/s")
     rows = []
     for name in names:
-        module, cls_name, kwargs, batch, interval, builder = MODELS[name]
+        module, cls_name, kwargs, batch, builder = MODELS[name]
         try:
             cls = load_model_class(name)
         except (ImportError, AttributeError) as error:
             print(f"{name}: skipped ({error})")
             continue
+        interval = default_interval(cls)
         with tempfile.TemporaryDirectory() as out:
             runners = {"train": TrainRunner(cls, kwargs, batch, os.path.join(out, "train")),
                        "plain": PlainRunner(cls, kwargs, batch, os.path.join(out, "plain")),
                        "fused": FusedRunner(cls, kwargs, batch, os.path.join(out, "fused"), builder)}
             seconds = time_interleaved(runners, args.steps, args.warmup, args.rounds)
             train_s, plain_s, fused_s = seconds["train"], seconds["plain"], seconds["fused"]
-            overhead = overhead_fraction(runners["train"], train_s, interval, out)
+            costs = overhead(runners["train"], train_s, interval, out)
             flops = step_flops(runners["train"].gan, batch)
         row = {
             "model": name, "batch": batch,
@@ -380,14 +391,17 @@ def main(argv=None):
             "gflop_per_step": flops / 1e9,
             "train_matmul_fraction": flops / train_s / rate,
             "fused_matmul_fraction": flops / fused_s / rate,
-            "overhead_pct": 100 * overhead,
+            "sample_interval": interval,
+            "save_pct": 100 * costs["save"], "eval_pct": 100 * costs["eval"],
+            "loop_pct": 100 * costs["loop"], "overhead_pct": 100 * sum(costs.values()),
         }
         rows.append(row)
         print(f"{name:6s} train() {row['train_ms']:7.1f} ms/step | plain {row['plain_ms']:7.1f} | "
               f"fused {row['fused_ms']:7.1f} | train/fused speed {row['train_vs_fused']:.2f}x, "
               f"train/plain {row['train_vs_plain']:.2f}x | {row['gflop_per_step']:.2f} GFLOP/step, "
-              f"{100 * row['train_matmul_fraction']:.0f}% of matmul rate | sampling+saving at "
-              f"interval {interval}: {row['overhead_pct']:.1f}% of training time")
+              f"{100 * row['train_matmul_fraction']:.0f}% of matmul rate | around the steps at "
+              f"sample interval {interval}: {row['overhead_pct']:.1f}% of training time (saving "
+              f"{row['save_pct']:.1f}%, evaluation {row['eval_pct']:.1f}%, loop {row['loop_pct']:.1f}%)")
     write_tables(rows, args.out, device, rate)
     return rows
 
@@ -402,13 +416,13 @@ def write_tables(rows, folder, device, rate):
              f"Keras {keras.__version__}", "",
              "| model | batch | train() ms/step | plain loop ms/step | fused XLA ms/step | "
              "train() speed vs fused | vs plain | GFLOP/step | train() % of matmul rate | "
-             "sampling+saving % |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "sample interval | sampling, saving, evaluation % |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['model']} | {r['batch']} | {r['train_ms']:.1f} | {r['plain_ms']:.1f} | "
                      f"{r['fused_ms']:.1f} | {r['train_vs_fused']:.2f}x | {r['train_vs_plain']:.2f}x | "
                      f"{r['gflop_per_step']:.2f} | {100 * r['train_matmul_fraction']:.0f}% | "
-                     f"{r['overhead_pct']:.1f}% |")
+                     f"{r['sample_interval']} | {r['overhead_pct']:.1f}% |")
     with open(os.path.join(folder, "results.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
 

@@ -28,7 +28,6 @@ from keras.models import Model, Sequential
 
 from common import cli, data, training
 from common.frozen import frozen
-from common.gpu import configure_gpus
 from common.images import class_grid_inputs, save_image_grid
 from common.training import binary_accuracy, train_on_batch
 
@@ -181,7 +180,7 @@ class CGAN:
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
                 "g_loss": g["loss"]}
 
-    def train(self, epochs, batch_size=32, sample_interval=200, **options):
+    def train(self, epochs, batch_size=32, sample_interval=1000, **options):
         """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
 
         Every `sample_interval` steps (and at the end) a sample grid goes to
@@ -262,15 +261,16 @@ ARCHITECTURES = {"mlp": CGAN, "conv": ConditionalDCGAN}
 @cli.run_cli
 def main(argv=None):
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=20000, batch_size=32,
-                                 sample_interval=200, datasets=["mnist"])
+                                 sample_interval=1000, datasets=["mnist"])
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="mlp",
                         help="mlp: Keras-GAN's multilayer perceptrons; conv: a conditional "
                              "DCGAN (transposed convolutions in G, convolutions in D)")
     args = parser.parse_args(argv)
-    configure_gpus(args.gpu_memory_mb, args.gpus)
+    strategy = cli.set_up_devices(args)
     images, labels = data.load_mnist(args.data)
-    gan = ARCHITECTURES[args.arch](img_shape=images.shape[1:], latent_dim=args.latent_dim,
-                                   dataset=(images, labels), out_dir=args.out, seed=args.seed)
+    with strategy.scope():  # one device, or every replica (common/distribute.py)
+        gan = ARCHITECTURES[args.arch](img_shape=images.shape[1:], latent_dim=args.latent_dim,
+                                       dataset=(images, labels), out_dir=args.out, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

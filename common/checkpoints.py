@@ -8,7 +8,7 @@ and the numpy random state. It is written to a temporary file and renamed
 over the old one, so a run killed at any moment, even mid-save, leaves the
 previous checkpoint or the new one, never a broken file.
 """
-import io
+import contextlib
 import json
 import os
 
@@ -32,7 +32,9 @@ def _state_variables(gan):
     """The variables that make up a run's state, in a fixed order."""
     for optimizer, model in zip(_optimizers(gan), (gan.discriminator, gan.combined)):
         if not optimizer.built:  # optimizers build lazily at their first step
-            optimizer.build(model.trainable_variables)
+            strategy = getattr(model, "_distribute_strategy", None)  # see common/distribute.py
+            with strategy.scope() if strategy else contextlib.nullcontext():
+                optimizer.build(model.trainable_variables)
     # Metrics restart at every step (as train_on_batch resets them): not state.
     seen = {id(v) for model in (gan.discriminator, gan.combined) for metric in model.metrics
             for v in metric.variables}
@@ -66,9 +68,7 @@ def write_arrays(path, arrays, durable=True):
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
         with open(tmp, "wb") as handle:
-            buffer = io.BytesIO()
-            np.savez(buffer, **arrays)
-            handle.write(buffer.getbuffer())
+            np.savez(handle, **arrays)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -3,7 +3,9 @@ import argparse
 import functools
 import sys
 
+from common.distribute import STRATEGIES, make_strategy
 from common.errors import UserError  # noqa: F401  (re-exported for model scripts)
+from common.gpu import configure_gpus
 
 
 def positive_int(text):
@@ -47,7 +49,10 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
                     latent_dim=100):
     """An ArgumentParser with the flags all models share; a model adds its own.
 
-    The defaults given here are the model's recipe (Keras-GAN's values)."""
+    The defaults given here are the model's recipe (Keras-GAN's values), except
+    that the fast models sample less often than Keras-GAN (GAN and CGAN every
+    1,000 steps, not 200; DCGAN every 100, not 50), so that sampling and
+    saving cost under 5% of training time (benchmarks/train_step_speed.py)."""
     parser = argparse.ArgumentParser(
         description=description,
         formatter_class=_HelpFormatter)
@@ -82,7 +87,20 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
                         help="GPU indices to use, e.g. 0,1 (default: all visible)")
     parser.add_argument("--gpu-memory-mb", type=positive_int, default=None,
                         help="cap on memory per GPU in MB (default: grow as needed)")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
+                        help="default: one device; mirrored: all GPUs of this machine; "
+                             "multiworker: several machines, set up by TF_CONFIG (see README)")
+    parser.add_argument("--cpu-devices", type=positive_int, default=None,
+                        help="with --strategy mirrored on a machine without GPUs: split the "
+                             "CPU into this many replicas (to try it out; no faster)")
     return parser
+
+
+def set_up_devices(args):
+    """Configure the GPUs as the shared flags ask and return the tf.distribute
+    strategy to build the model under (`with strategy.scope(): ...`)."""
+    configure_gpus(args.gpu_memory_mb, args.gpus)
+    return make_strategy(args.strategy, args.cpu_devices)
 
 
 def training_options(args):

@@ -13,8 +13,10 @@ three `train_on_batch` calls and the `predict` of Keras-GAN's loop.
 """
 import inspect
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 
@@ -22,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import checkpoints
+from common import checkpoints, distribute
 from common.errors import UserError
 from common.history import History, sample_frames, write_gif
 
@@ -124,27 +126,28 @@ def match_xla(gan, jit_compile=None):
 TIME_XLA_FROM_STEPS = 500
 
 
-def time_xla(gan, batch_size, steps=5):
+def time_xla(gan, batch_size, steps=6):
     """Seconds per step of `gan.train_step` compiled with XLA and without, on
-    this machine: {True: (seconds, step function), False: (...)}. Every
-    variable of the run (weights, optimizer states, seeds) is restored
+    this machine: {True: (seconds, step function), False: (...)}, the median
+    of `steps` steps each, taken in turns so that both see the machine alike.
+    Every variable of the run (weights, optimizer states, seeds) is restored
     afterwards, and the batches come from their own random generator, so the
     run goes on as if this had not happened."""
     state = checkpoints._state_variables(gan)
     saved = [np.array(v.numpy(), copy=True) for v in state]
     batches = [gan.draw_batch(np.random.default_rng(i), batch_size) for i in range(steps + 2)]
-    timings = {}
-    for jit_compile in (True, False):
-        step = tf.function(gan.train_step, jit_compile=jit_compile, reduce_retracing=True)
-        for batch in batches[:2]:  # trace and compile, then one warm step
+    functions = {jit: tf.function(gan.train_step, jit_compile=jit, reduce_retracing=True)
+                 for jit in (True, False)}
+    seconds = {True: [], False: []}
+    for i, batch in enumerate(batches):
+        for jit_compile, step in functions.items():
+            tick = time.perf_counter()
             _to_floats(step(*batch))
-        tick = time.perf_counter()
-        for batch in batches[2:]:
-            _to_floats(step(*batch))
-        timings[jit_compile] = ((time.perf_counter() - tick) / steps, step)
-        for variable, value in zip(state, saved):
-            variable.assign(value)
-    return timings
+            if i >= 2:  # the first two trace, compile and warm up
+                seconds[jit_compile].append(time.perf_counter() - tick)
+    for variable, value in zip(state, saved):
+        variable.assign(value)
+    return {jit: (float(np.median(seconds[jit])), functions[jit]) for jit in functions}
 
 
 def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False):
@@ -157,6 +160,13 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     step = getattr(gan, "_compiled_train_step", None)
     if step is not None:
         return step
+    strategy = distribute.model_strategy(gan)
+    if strategy is not None:  # every replica runs the step (common/distribute.py)
+        if not tf.config.list_logical_devices("GPU"):
+            jit_compile = False  # XLA cannot compile the replicas' collectives on a CPU
+        gan.jit_compile = match_xla(gan, jit_compile)
+        gan._compiled_train_step = distribute.distributed_step(gan, strategy, gan.jit_compile)
+        return gan._compiled_train_step
     if (jit_compile is None and batch_size and steps >= TIME_XLA_FROM_STEPS
             and not tf.config.list_logical_devices("GPU")):
         timings = time_xla(gan, batch_size)
@@ -253,20 +263,30 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     KeyboardInterrupt. A loss that is not finite stops the run (UserError)
     without overwriting the last good checkpoint. Returns the last step's logs;
     `gan.fit_timing` holds, for benchmarks/, the seconds of each step, of each
-    save (`Snapshots`) and of everything else around the steps (history,
-    evaluation, progress; not the GIF, written once at the end).
+    save (`Snapshots`), of each evaluation and of everything else around the
+    steps (history, progress; not the GIF, written once at the end).
     """
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
-    prepare_out_dir(gan.out_dir)
+    strategy = distribute.model_strategy(gan)
+    if strategy is not None and not tf.distribute.has_strategy():
+        with strategy.scope():  # optimizers build their states at the first step
+            return fit(gan, epochs, batch_size, sample_interval, quiet, resume, tensorboard,
+                       evaluate, eval_interval, jit_compile)
+    chief = distribute.is_chief(strategy)
+    if chief:
+        prepare_out_dir(gan.out_dir)
     done = 0
     if resume:
         meta = checkpoints.load_checkpoint(gan)
         done = meta["step"]
         if jit_compile is None:  # the resumed run compiles its step as before
             jit_compile = meta.get("jit_compile")
-        if not quiet:
+        if not quiet and chief:
             print(f"Resuming from step {done:,} ({checkpoints.checkpoint_path(gan.out_dir)}).")
+    if not chief:  # the other workers write what the chief writes, into a folder thrown away
+        out_dir, gan.out_dir, quiet = gan.out_dir, tempfile.mkdtemp(prefix="keras-gan-worker-"), True
+        prepare_out_dir(gan.out_dir)
     history = History(gan.out_dir, resume_step=done if resume else None, tensorboard=tensorboard)
     step_fn = compiled_step(gan, jit_compile, batch_size, epochs - done, verbose=not quiet)
     progress = None if quiet else keras.utils.Progbar(epochs, interval=0.5, unit_name="step")
@@ -274,7 +294,7 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
         progress.update(done)
     started, start_step = time.perf_counter(), done
     logs, snapshots = {}, Snapshots(gan, history)
-    step_seconds, other_seconds = [], 0.0
+    step_seconds, eval_seconds, other_seconds = [], [], 0.0
 
     try:
         with _StopRequest() as stop:
@@ -290,7 +310,9 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
                 history.record(step, logs)
                 last = step == epochs - 1
                 if evaluate is not None and eval_interval and (step % eval_interval == 0 or last):
+                    started_eval = time.perf_counter()
                     history.record(step, evaluate(gan))
+                    eval_seconds.append(time.perf_counter() - started_eval)
                 if step % sample_interval == 0 or last or stop.requested:
                     snapshots.save(step, final=last or stop.requested)
                 if progress is not None and (step % 10 == 0 or last):
@@ -303,10 +325,14 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
                     raise KeyboardInterrupt
     finally:
         history.close()
-    if snapshots.last_sample:
+        if not chief:
+            shutil.rmtree(gan.out_dir, ignore_errors=True)
+            gan.out_dir = out_dir
+    if snapshots.last_sample and chief:
         write_gif(sample_frames(snapshots.last_sample), os.path.join(gan.out_dir, "samples.gif"))
     gan.fit_timing = {"step_seconds": step_seconds, "save_seconds": snapshots.seconds,
-                      "other_seconds": other_seconds - sum(snapshots.seconds)}
+                      "eval_seconds": eval_seconds,
+                      "other_seconds": other_seconds - sum(snapshots.seconds) - sum(eval_seconds)}
     elapsed = time.perf_counter() - started
     steps_run = epochs - start_step
     if not quiet and steps_run:

@@ -22,7 +22,6 @@ from keras.models import Model, Sequential
 
 from common import cli, data, training
 from common.frozen import frozen
-from common.gpu import configure_gpus
 from common.images import save_image_grid
 from common.training import binary_accuracy, train_on_batch
 
@@ -166,7 +165,7 @@ class DCGAN:
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
                 "g_loss": g["loss"]}
 
-    def train(self, epochs, batch_size=32, sample_interval=50, **options):
+    def train(self, epochs, batch_size=32, sample_interval=100, **options):
         """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
 
         Every `sample_interval` steps (and at the end) a sample grid goes to
@@ -189,19 +188,20 @@ class DCGAN:
 @cli.run_cli
 def main(argv=None):
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4000, batch_size=32,
-                                 sample_interval=50, datasets=["mnist", "celeba"])
+                                 sample_interval=100, datasets=["mnist", "celeba"])
     parser.add_argument("--img-size", type=int, choices=[28, 64], default=28,
                         help="face image size (MNIST is always 28)")
     parser.add_argument("--real-label", type=cli.unit_float, default=1.0,
                         help="D's target for real images; 0.9 is one-sided label smoothing")
     args = parser.parse_args(argv)
-    configure_gpus(args.gpu_memory_mb, args.gpus)
+    strategy = cli.set_up_devices(args)
     if args.dataset == "mnist":
         dataset = data.ArrayImages(data.load_mnist(args.data)[0])
     else:
         dataset = data.ImageFolder(args.data or data.DEFAULT_CELEBA, args.img_size, channels=3)
-    gan = DCGAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
-                out_dir=args.out, real_label=args.real_label, seed=args.seed)
+    with strategy.scope():  # one device, or every replica (common/distribute.py)
+        gan = DCGAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
+                    out_dir=args.out, real_label=args.real_label, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

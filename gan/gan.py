@@ -22,7 +22,6 @@ from keras.models import Model, Sequential
 
 from common import cli, data, training
 from common.frozen import frozen
-from common.gpu import configure_gpus
 from common.images import save_curves, save_image_grid
 from common.training import binary_accuracy, train_on_batch
 
@@ -148,7 +147,7 @@ class GAN:
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
                 "g_loss": g["loss"]}
 
-    def train(self, epochs, batch_size=32, sample_interval=200, **options):
+    def train(self, epochs, batch_size=32, sample_interval=1000, **options):
         """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
 
         Every `sample_interval` steps (and at the end) a sample picture goes to
@@ -174,9 +173,9 @@ class GAN:
 @cli.run_cli
 def main(argv=None):
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=30000, batch_size=32,
-                                 sample_interval=200, datasets=["mnist", "sine"])
+                                 sample_interval=1000, datasets=["mnist", "sine"])
     args = parser.parse_args(argv)
-    configure_gpus(args.gpu_memory_mb, args.gpus)
+    strategy = cli.set_up_devices(args)
     if args.dataset == "sine":
         if args.data:
             raise cli.UserError("--data is for MNIST; the sine paintings are generated, "
@@ -184,8 +183,9 @@ def main(argv=None):
         dataset = data.ArrayImages(data.sine_paintings(seed=args.seed or 0))
     else:
         dataset = data.ArrayImages(data.load_mnist(args.data)[0])
-    gan = GAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
-              out_dir=args.out, seed=args.seed)
+    with strategy.scope():  # one device, or every replica (common/distribute.py)
+        gan = GAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
+                  out_dir=args.out, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

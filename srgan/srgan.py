@@ -37,7 +37,6 @@ from keras.models import Model
 from common import cli, training, vgg
 from common.errors import UserError
 from common.frozen import frozen
-from common.gpu import configure_gpus
 from common.photos import load_photos
 from common.superresolution import (compare_with_bicubic, evaluate_saved_generator,
                                     flat_scores, format_scores, save_comparison)
@@ -271,7 +270,7 @@ class SRGAN:
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
                 "g_loss": g["loss"]}
 
-    def train(self, epochs, batch_size=16, sample_interval=100, **options):
+    def train(self, epochs, batch_size=16, sample_interval=200, **options):
         """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
 
         Every `sample_interval` steps (and at the end) PSNR and SSIM on the
@@ -328,15 +327,16 @@ def main(argv=None):
                         help="only score a saved generator (.keras) against bicubic "
                              "on the held-out photos, and save a figure")
     args = parser.parse_args(argv)
-    configure_gpus(args.gpu_memory_mb, args.gpus)
+    strategy = cli.set_up_devices(args)
     dataset = load_photos(args.data, hr_size=args.hr_size)
     if args.evaluate:
         out_dir = args.out or os.path.dirname(os.path.abspath(__file__))
         return evaluate_saved_generator(args.evaluate, dataset, out_dir)
-    gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=args.residual_blocks,
-                upsample_filters=args.upsample_filters, dataset=dataset, out_dir=args.out,
-                content_loss=args.content_loss, vgg_weights=args.vgg_weights,
-                vgg_layer=args.vgg_layer, pretrain_steps=args.pretrain_steps, seed=args.seed)
+    with strategy.scope():  # one device, or every replica (common/distribute.py)
+        gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=args.residual_blocks,
+                    upsample_filters=args.upsample_filters, dataset=dataset, out_dir=args.out,
+                    content_loss=args.content_loss, vgg_weights=args.vgg_weights,
+                    vgg_layer=args.vgg_layer, pretrain_steps=args.pretrain_steps, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

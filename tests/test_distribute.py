@@ -1,0 +1,98 @@
+"""tf.distribute: mirrored over two logical CPU devices equals one device;
+two local worker processes train together and write one checkpoint."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, call_main
+from common import checkpoints
+from common.distribute import check_tf_config
+from common.errors import UserError
+from gan.gan import main as gan_main
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan"])
+def test_mirrored_over_two_cpu_devices_equals_one_device(model):
+    # GAN: dense layers, BatchNorm in G (synchronised over the replicas);
+    # DCGAN: convolutions, BatchNorm in both. Same start, same global batch of
+    # 16, 3 steps (dropout off and Adam's epsilon raised: see the script).
+    result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "mirrored_equivalence.py"),
+                             model, "3"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == 2
+    assert report["max_change"] > 1e-5  # training moved the weights...
+    # ...and both ways moved them alike, to float32 rounding (sums in another order).
+    assert report["max_difference"] <= 1e-6, report
+    assert report["max_difference"] < 0.05 * report["max_change"], report
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_local_workers_train_together_and_the_chief_writes_one_checkpoint(tmp_path):
+    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    out, scratch = tmp_path / "run", tmp_path / "scratch"
+    scratch.mkdir()
+    processes = []
+    for index in range(2):
+        env = dict(os.environ, TMPDIR=str(scratch), TF_CONFIG=json.dumps(
+            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
+        processes.append(subprocess.Popen(
+            [sys.executable, os.path.join(REPO, "gan", "gan.py"), "--strategy", "multiworker",
+             "--epochs", "4", "--batch-size", "16", "--sample-interval", "2", "--seed", "3",
+             "--out", str(out), "--quiet"],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        outputs = [p.communicate(timeout=300) for p in processes]
+    finally:
+        for p in processes:
+            p.kill()
+    for p, (stdout, stderr) in zip(processes, outputs):
+        assert p.returncode == 0, stderr[-3000:]
+    assert os.listdir(out / "checkpoints") == ["latest.npz"]
+    with np.load(checkpoints.checkpoint_path(str(out))) as npz:
+        assert json.loads(npz["meta"].tobytes().decode())["step"] == 4
+    assert sorted(os.listdir(out / "images")) == ["mnist_0.png", "mnist_2.png", "mnist_3.png"]
+    assert os.listdir(scratch) == []  # the worker's throw-away folder is gone
+
+
+def test_multiworker_without_tf_config_is_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    result = call_main(gan_main, "--strategy", "multiworker", "--epochs", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "needs the TF_CONFIG environment variable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_tf_config_is_refused(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {}}')
+    with pytest.raises(UserError, match="TF_CONFIG must look like"):
+        check_tf_config()
+    monkeypatch.setenv("TF_CONFIG", json.dumps(
+        {"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}))
+    assert check_tf_config() == 2
+
+
+def test_cpu_devices_need_the_mirrored_strategy(tmp_path):
+    result = call_main(gan_main, "--cpu-devices", "2", "--epochs", "1", cwd=tmp_path)
+    assert result.returncode == 2 and "--strategy mirrored only" in result.stderr
+
+
+def test_a_batch_that_does_not_split_over_the_replicas_is_refused():
+    from types import SimpleNamespace
+    from common.distribute import split_batch
+    with pytest.raises(UserError, match="multiple of 4"):
+        split_batch(SimpleNamespace(num_replicas_in_sync=4), [np.zeros((30, 2)), np.bool_(True)])
