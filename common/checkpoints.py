@@ -47,8 +47,14 @@ def _state_variables(gan):
     return variables
 
 
-def snapshot(gan, step, extra=None):
-    """The arrays of a checkpoint of `gan` after `step` completed steps."""
+def save_checkpoint(gan, step, extra=None, durable=True):
+    """Atomically write the state after `step` completed steps; returns the path.
+
+    A temporary file is renamed over the old checkpoint, so a killed process
+    leaves the old file or the new one. `durable` also waits until the file
+    is on the disk (fsync: tens of milliseconds), which only a power cut or an
+    OS crash could otherwise undo; `fit` asks for it at the end of a run."""
+    path = checkpoint_path(gan.out_dir)
     arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(_state_variables(gan))}
     for name in _FIXED_ARRAYS:
         if getattr(gan, name, None) is not None:
@@ -56,14 +62,6 @@ def snapshot(gan, step, extra=None):
     meta = {"step": int(step), "rng": gan.rng.bit_generator.state,
             "model": type(gan).__name__, "variables": len(arrays), **(extra or {})}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    return arrays
-
-
-def write_arrays(path, arrays, durable=True):
-    """Atomically write a `snapshot` to `path`: a temporary file renamed over
-    the old checkpoint, so a killed process leaves the old file or the new one.
-    `durable` also waits until the file is on the disk (fsync: tens of
-    milliseconds), which only a power cut or an OS crash could otherwise undo."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
@@ -76,12 +74,6 @@ def write_arrays(path, arrays, durable=True):
     except OSError as error:
         raise UserError(f"Checkpoint {path} could not be written ({error.strerror}).") from None
     return path
-
-
-def save_checkpoint(gan, step, extra=None, durable=True):
-    """Atomically write the state after `step` completed steps; returns the path.
-    (`durable`: see `write_arrays`.)"""
-    return write_arrays(checkpoint_path(gan.out_dir), snapshot(gan, step, extra), durable)
 
 
 def load_checkpoint(gan):

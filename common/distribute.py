@@ -59,9 +59,15 @@ def make_strategy(name="default", cpu_devices=None):
     if name == "mirrored":
         gpus = tf.config.list_logical_devices("GPU")
         devices = [d.name for d in gpus or tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices)
-    check_tf_config()
-    return tf.distribute.MultiWorkerMirroredStrategy()
+        strategy = tf.distribute.MirroredStrategy(devices)
+        names = ", ".join(d.split("device:")[-1] for d in devices)
+        print(f"Strategy: mirrored, {strategy.num_replicas_in_sync} replicas ({names}).")
+        return strategy
+    workers = check_tf_config()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    print(f"Strategy: multiworker, {workers} workers, {strategy.num_replicas_in_sync} replicas "
+          f"in all; this is worker {strategy.cluster_resolver.task_id}.")
+    return strategy
 
 
 def check_tf_config():

@@ -247,9 +247,11 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     """Train `gan` until `epochs` steps are done (one "epoch" is one batch, as in Keras-GAN).
 
     Every `sample_interval` steps and at the end it writes a sample grid to
-    `<out>/images/`, the generator and discriminator to `<out>/saved_model/`,
-    a checkpoint to `<out>/checkpoints/`, `<out>/history.csv` and the loss
-    plot `<out>/losses.png` (see `Snapshots`); the run ends with `<out>/samples.gif`.
+    `<out>/images/`, the generator to `<out>/saved_model/` (the discriminator
+    too at the end), a checkpoint to `<out>/checkpoints/`, `<out>/history.csv`
+    and the loss plot `<out>/losses.png` (see `Snapshots`); the run ends with
+    `<out>/samples.gif`. Models built under a tf.distribute strategy's scope
+    train on all its replicas (common/distribute.py).
 
     Args:
         resume: continue from `<out>/checkpoints/latest.npz` (same weights,

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, call_main
+from conftest import REPO, call_main, run_script
 from common import checkpoints
 from common.distribute import check_tf_config
 from common.errors import UserError
@@ -30,6 +30,17 @@ def test_mirrored_over_two_cpu_devices_equals_one_device(model):
     # ...and both ways moved them alike, to float32 rounding (sums in another order).
     assert report["max_difference"] <= 1e-6, report
     assert report["max_difference"] < 0.05 * report["max_change"], report
+
+
+def test_mirrored_from_the_command_line_on_two_cpu_devices(tmp_path):
+    result = run_script("gan/gan.py", "--strategy", "mirrored", "--cpu-devices", "2",
+                        "--epochs", "3", "--batch-size", "8", "--out", str(tmp_path / "run"),
+                        "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Strategy: mirrored, 2 replicas (CPU:0, CPU:1)" in result.stdout
+    with np.load(checkpoints.checkpoint_path(str(tmp_path / "run"))) as npz:
+        assert json.loads(npz["meta"].tobytes().decode())["step"] == 3
+    assert (tmp_path / "run" / "saved_model" / "generator.keras").is_file()
 
 
 def _free_ports(n):
