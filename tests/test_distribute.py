@@ -32,7 +32,7 @@ def test_mirrored_over_two_cpu_devices_equals_one_device(model):
     assert report["max_difference"] < 0.05 * report["max_change"], report
 
 
-def test_mirrored_from_the_command_line_on_two_cpu_devices(tmp_path):
+def test_mirrored_from_the_command_line_on_two_cpu_devices_and_resume(tmp_path):
     result = run_script("gan/gan.py", "--strategy", "mirrored", "--cpu-devices", "2",
                         "--epochs", "3", "--batch-size", "8", "--out", str(tmp_path / "run"),
                         "--quiet", cwd=tmp_path)
@@ -41,6 +41,13 @@ def test_mirrored_from_the_command_line_on_two_cpu_devices(tmp_path):
     with np.load(checkpoints.checkpoint_path(str(tmp_path / "run"))) as npz:
         assert json.loads(npz["meta"].tobytes().decode())["step"] == 3
     assert (tmp_path / "run" / "saved_model" / "generator.keras").is_file()
+    resumed = run_script("gan/gan.py", "--strategy", "mirrored", "--cpu-devices", "2",
+                         "--epochs", "5", "--batch-size", "8", "--out", str(tmp_path / "run"),
+                         "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Resuming from step 3" in resumed.stdout
+    with np.load(checkpoints.checkpoint_path(str(tmp_path / "run"))) as npz:
+        assert json.loads(npz["meta"].tobytes().decode())["step"] == 5
 
 
 def _free_ports(n):
