@@ -19,6 +19,14 @@ def changed(before, variables):
     return [v.path for v, old in zip(variables, before) if not np.array_equal(old, v.numpy())]
 
 
+def checkpoint_step(out):
+    """The step count stored in the latest checkpoint under `out`."""
+    import json
+    from common import checkpoints
+    with np.load(checkpoints.checkpoint_path(str(out))) as npz:
+        return json.loads(npz["meta"].tobytes().decode())["step"]
+
+
 def run_script(script, *args, cwd, timeout=300):
     """Run a model script as a user would (`python <repo>/dcgan/dcgan.py ...`) from `cwd`."""
     return subprocess.run([sys.executable, os.path.join(REPO, script), *args], cwd=cwd,

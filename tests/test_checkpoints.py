@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, checkpoint_step as checkpoints_step
 from common import checkpoints
 from common.data import ArrayImages
 from common.errors import UserError
@@ -142,9 +142,3 @@ def test_sigkill_then_ctrl_c_leave_checkpoints_resume_can_use(tmp_path):
     result = _resume(tmp_path, stopped_at + 2)
     assert result.returncode == 0, result.stderr
     assert checkpoints_step(tmp_path) == stopped_at + 2
-
-
-def checkpoints_step(out):
-    import json
-    with np.load(checkpoints.checkpoint_path(str(out))) as npz:
-        return json.loads(npz["meta"].tobytes().decode())["step"]

@@ -9,8 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, call_main, run_script
-from common import checkpoints
+from conftest import REPO, call_main, checkpoint_step, run_script
 from common.distribute import check_tf_config
 from common.errors import UserError
 from gan.gan import main as gan_main
@@ -38,16 +37,14 @@ def test_mirrored_from_the_command_line_on_two_cpu_devices_and_resume(tmp_path):
                         "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Strategy: mirrored, 2 replicas (CPU:0, CPU:1)" in result.stdout
-    with np.load(checkpoints.checkpoint_path(str(tmp_path / "run"))) as npz:
-        assert json.loads(npz["meta"].tobytes().decode())["step"] == 3
+    assert checkpoint_step(tmp_path / "run") == 3
     assert (tmp_path / "run" / "saved_model" / "generator.keras").is_file()
     resumed = run_script("gan/gan.py", "--strategy", "mirrored", "--cpu-devices", "2",
                          "--epochs", "5", "--batch-size", "8", "--out", str(tmp_path / "run"),
                          "--resume", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Resuming from step 3" in resumed.stdout
-    with np.load(checkpoints.checkpoint_path(str(tmp_path / "run"))) as npz:
-        assert json.loads(npz["meta"].tobytes().decode())["step"] == 5
+    assert checkpoint_step(tmp_path / "run") == 5
 
 
 def _free_ports(n):
@@ -81,8 +78,7 @@ def test_two_local_workers_train_together_and_the_chief_writes_one_checkpoint(tm
     for p, (stdout, stderr) in zip(processes, outputs):
         assert p.returncode == 0, stderr[-3000:]
     assert os.listdir(out / "checkpoints") == ["latest.npz"]
-    with np.load(checkpoints.checkpoint_path(str(out))) as npz:
-        assert json.loads(npz["meta"].tobytes().decode())["step"] == 4
+    assert checkpoint_step(out) == 4
     assert sorted(os.listdir(out / "images")) == ["mnist_0.png", "mnist_2.png", "mnist_3.png"]
     assert os.listdir(scratch) == []  # the worker's throw-away folder is gone
 
