@@ -32,16 +32,16 @@ def test_mirrored_over_two_cpu_devices_equals_one_device(model):
 
 
 def test_mirrored_from_the_command_line_on_two_cpu_devices_and_resume(tmp_path):
-    result = run_script("gan/gan.py", "--strategy", "mirrored", "--cpu-devices", "2",
-                        "--epochs", "3", "--batch-size", "8", "--out", str(tmp_path / "run"),
-                        "--quiet", cwd=tmp_path)
+    def mirrored_run(*args):
+        return run_script("gan/gan.py", "--strategy", "mirrored", "--cpu-devices", "2",
+                          "--batch-size", "8", "--out", str(tmp_path / "run"), *args, cwd=tmp_path)
+
+    result = mirrored_run("--epochs", "3", "--quiet")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Strategy: mirrored, 2 replicas (CPU:0, CPU:1)" in result.stdout
     assert checkpoint_step(tmp_path / "run") == 3
     assert (tmp_path / "run" / "saved_model" / "generator.keras").is_file()
-    resumed = run_script("gan/gan.py", "--strategy", "mirrored", "--cpu-devices", "2",
-                         "--epochs", "5", "--batch-size", "8", "--out", str(tmp_path / "run"),
-                         "--resume", cwd=tmp_path)
+    resumed = mirrored_run("--epochs", "5", "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Resuming from step 3" in resumed.stdout
     assert checkpoint_step(tmp_path / "run") == 5
