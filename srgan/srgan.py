@@ -29,13 +29,47 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # find common/
 
+from common import cli
+
+
+def command_line():
+    """SRGAN's flags: the shared ones (common/cli.py) and its own. The defaults
+    are a CPU recipe that beats bicubic upscaling within about 30 minutes on 2
+    cores (README); Keras-GAN's full size is in the docstring."""
+    from common import vgg  # its flags (--content-loss, --vgg-weights, --vgg-layer)
+    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4800, batch_size=4,
+                                 sample_interval=300, datasets=["photos"])
+    parser.add_argument("--hr-size", type=cli.positive_int, default=64,
+                        help="side of the high-resolution training crops (multiple of 16); "
+                             "the low-resolution input is a quarter of it")
+    parser.add_argument("--residual-blocks", type=cli.positive_int, default=4,
+                        help="residual blocks in the generator (Keras-GAN: 16)")
+    parser.add_argument("--upsample-filters", type=cli.positive_int, default=64,
+                        help="filters of each upsampling convolution (Keras-GAN: 256)")
+    parser.add_argument("--pretrain-steps", type=int, default=4500,
+                        help="first steps that train G alone with the content loss (SRResNet)")
+    parser.add_argument("--pretrain-lr", type=float, default=0.001,
+                        help="G's learning rate at the start of those steps, decaying to a "
+                             "tenth of it (then Keras-GAN's 0.0002)")
+    vgg.add_content_loss_arguments(parser)
+    parser.add_argument("--evaluate", metavar="GENERATOR", default=None,
+                        help="only score a saved generator (.keras) against bicubic "
+                             "on the held-out photos, and save a figure")
+    return parser
+
+
+if __name__ == "__main__":
+    # Read the flags before TensorFlow loads (seconds), so that --help and a
+    # mistyped flag answer at once; main(), at the end, runs the command.
+    cli.parse_before_imports(command_line)
+
 import keras
 import numpy as np
 from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model
 
-from common import cli, training, vgg
+from common import training, vgg
 from common.errors import UserError
 from common.frozen import frozen
 from common.photos import load_photos
@@ -329,27 +363,7 @@ class SRGAN:
 
 @cli.run_cli
 def main(argv=None):
-    # The defaults are a CPU recipe that beats bicubic upscaling within about
-    # 30 minutes on 2 cores (README); Keras-GAN's full size is in the docstring.
-    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4800, batch_size=4,
-                                 sample_interval=300, datasets=["photos"])
-    parser.add_argument("--hr-size", type=cli.positive_int, default=64,
-                        help="side of the high-resolution training crops (multiple of 16); "
-                             "the low-resolution input is a quarter of it")
-    parser.add_argument("--residual-blocks", type=cli.positive_int, default=4,
-                        help="residual blocks in the generator (Keras-GAN: 16)")
-    parser.add_argument("--upsample-filters", type=cli.positive_int, default=64,
-                        help="filters of each upsampling convolution (Keras-GAN: 256)")
-    parser.add_argument("--pretrain-steps", type=int, default=4500,
-                        help="first steps that train G alone with the content loss (SRResNet)")
-    parser.add_argument("--pretrain-lr", type=float, default=0.001,
-                        help="G's learning rate at the start of those steps, decaying to a "
-                             "tenth of it (then Keras-GAN's 0.0002)")
-    vgg.add_content_loss_arguments(parser)
-    parser.add_argument("--evaluate", metavar="GENERATOR", default=None,
-                        help="only score a saved generator (.keras) against bicubic "
-                             "on the held-out photos, and save a figure")
-    args = parser.parse_args(argv)
+    args = command_line().parse_args(argv)
     strategy = cli.set_up_devices(args)
     dataset = load_photos(args.data, hr_size=args.hr_size)
     if args.evaluate:
