@@ -8,6 +8,7 @@ is used only when the real one cannot be had, and said so.
 """
 import os
 import socket
+import zipfile
 
 import numpy as np
 
@@ -27,15 +28,33 @@ def _to_unit_range(pixels):
 # ---------------------------------------------------------------------------
 
 def _mnist_from_npz(path):
+    if os.path.isdir(path):
+        raise UserError(f"{path} is a folder: MNIST's --data is an mnist.npz file (as "
+                        "keras.datasets.mnist saves it); leave out --data to use the default.")
     if not os.path.isfile(path):
         raise UserError(f"MNIST file {path} does not exist: pass the path of an mnist.npz "
                         "(as keras.datasets.mnist saves it) or leave out --data.")
+    # An .npz is a zip of arrays; anything else is refused before numpy reads
+    # it, and never with pickles allowed (they can run code).
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"MNIST file {path} is not an .npz archive: pass an mnist.npz with "
+                        "arrays 'x_train' and 'y_train', as keras.datasets.mnist saves it.")
     try:
-        with np.load(path) as npz:
-            return npz["x_train"], npz["y_train"]
-    except (OSError, ValueError, KeyError) as error:
-        raise UserError(f"MNIST file {path} could not be read as an .npz with arrays "
-                        f"'x_train' and 'y_train' ({error}).") from None
+        with np.load(path, allow_pickle=False) as npz:
+            x, y = npz["x_train"], npz["y_train"]
+    except KeyError as error:
+        raise UserError(f"MNIST file {path} has no array {error}: expected arrays 'x_train' "
+                        "and 'y_train', as keras.datasets.mnist saves them.") from None
+    except (OSError, ValueError, zipfile.BadZipFile):
+        raise UserError(f"MNIST file {path} could not be read as an .npz of plain arrays "
+                        "'x_train' and 'y_train' (as keras.datasets.mnist saves it).") from None
+    if x.shape[1:] not in ((28, 28), (28, 28, 1), (784,)):
+        raise UserError(f"MNIST file {path} holds images of shape {x.shape[1:]} in 'x_train': "
+                        "expected 28x28 digits, an array of shape (N, 28, 28).")
+    if np.size(y) != len(x):
+        raise UserError(f"MNIST file {path} holds {len(x):,} images but {np.size(y):,} labels: "
+                        "'x_train' and 'y_train' must have one label per image.")
+    return x, y
 
 
 def _online(host="storage.googleapis.com", port=443, timeout=3.0):
@@ -143,6 +162,9 @@ def _read_image(path, img_size, channels):
 
 def list_images(folder):
     """Sorted image paths under `folder`; one clear error when there are none."""
+    if folder and os.path.isfile(folder):
+        raise UserError(f"{folder} is a file: --data for faces is a folder of jpg/png images "
+                        "(CelebA's img_align_celeba, or your own).")
     if not folder or not os.path.isdir(folder):
         raise UserError(f"Image folder {folder} does not exist: download CelebA's "
                         "img_align_celeba (or any folder of jpg/png images) and pass it with --data.")

@@ -14,6 +14,12 @@ statistics, dropout) through `stateless_call`, so none of D's weights and none
 of its moving statistics is written, and that owns no weights of its own, so
 the combined model's trainable weights are G's alone. D itself stays
 trainable: `discriminator.train_on_batch` keeps training it.
+
+The layer is a registered Keras object: `combined.save("x.keras")` writes D's
+architecture (in the layer's config) and D's weights (as the layer's own
+variables in the file), so `keras.models.load_model`, `get_config` and
+`keras.models.clone_model` work on the combined model like on any other
+(import common.frozen first, as for any custom layer).
 """
 import keras
 
@@ -26,6 +32,7 @@ class _Untracked:
         self.model = model
 
 
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class FrozenDiscriminator(keras.layers.Layer):
     """`discriminator` as a layer with no weights that never changes its state."""
 
@@ -57,6 +64,34 @@ class FrozenDiscriminator(keras.layers.Layer):
 
     def compute_output_spec(self, inputs, training=False):
         return self.discriminator.compute_output_spec(inputs)
+
+    # Saving and loading: D's architecture goes in the config, D's weights are
+    # written as this layer's own variables (they are not tracked as its
+    # weights, so that training the combined model never updates them).
+
+    def get_config(self):
+        config = super().get_config()
+        config["discriminator"] = keras.saving.serialize_keras_object(self.discriminator)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        discriminator = keras.saving.deserialize_keras_object(
+            config.pop("discriminator"), custom_objects=custom_objects)
+        return cls(discriminator, **config)
+
+    def save_own_variables(self, store):
+        for i, variable in enumerate(self.discriminator.weights):
+            store[str(i)] = variable.numpy()
+
+    def load_own_variables(self, store):
+        weights = self.discriminator.weights
+        if len(store.keys()) != len(weights):
+            raise ValueError(f"{self.name}: the file holds {len(store.keys())} discriminator "
+                             f"weights, this discriminator has {len(weights)}.")
+        for i, variable in enumerate(weights):
+            variable.assign(store[str(i)])
 
 
 def frozen(discriminator):

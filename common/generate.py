@@ -3,9 +3,12 @@
     python -m common.generate dcgan/saved_model/generator.keras --out grid.png
     python -m common.generate cgan/saved_model/generator.keras --digit 7 --out sevens.png
     python -m common.generate dcgan/saved_model/generator.keras --walk walk.gif
+    python -m common.generate gan/saved_model/generator.keras --out curves.png  # the sine GAN
 
 Works with any generator of the zoo that maps noise (N, latent_dim), or for
-conditional models [noise (N, latent_dim), label (N, 1)], to images in [-1, 1].
+conditional models [noise (N, latent_dim), label (N, 1)], to images in [-1, 1];
+the sine GAN's generator (noise to 15 points of a curve) gives a plot of its
+curves against sin(pi x), as training draws them.
 """
 import argparse
 import os
@@ -17,7 +20,8 @@ import numpy as np
 
 from common import cli
 from common.errors import UserError
-from common.images import save_image_grid, tile_images
+from common.data import SINE_POINTS, sine_target, sine_x
+from common.images import save_curves, save_image_grid, tile_images
 from common.metrics import generator_inputs, load_generator
 
 
@@ -49,9 +53,27 @@ def latent_walk(model, latent_dim, conditional, rng, walkers=8, stops=5, frames_
     return frames
 
 
+def draw_curves(model, latent_dim, rng, args):
+    """The sine GAN's samples: `args.n` curves (default 25) plotted against
+    their target, as `gan/gan.py` draws them during training."""
+    points = int(model.outputs[0].shape[-1])
+    if args.walk:
+        raise UserError(f"--walk animates images; {args.generator} draws curves of {points} "
+                        "points (the sine GAN): leave out --walk.")
+    if points != SINE_POINTS:
+        raise UserError(f"{args.generator} draws curves of {points} points; only the sine "
+                        f"GAN's {SINE_POINTS}-point curves can be plotted against their target.")
+    noise = rng.normal(size=(args.n or 25, latent_dim)).astype("float32")
+    curves = generate(model, noise)
+    save_curves(curves, sine_x(), sine_target(), args.out,
+                title=f"{len(curves)} curves from {os.path.basename(args.generator)}")
+    print(f"Wrote {len(curves)} generated curves to {args.out}.")
+
+
 @cli.run_cli
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     usage="%(prog)s GENERATOR [options]")
     parser.add_argument("generator", help="a saved generator.keras")
     parser.add_argument("--out", default="generated.png", help="PNG grid to write")
     parser.add_argument("--n", type=cli.positive_int, default=None,
@@ -60,14 +82,19 @@ def main(argv=None):
                         help="conditional models: draw only this digit")
     parser.add_argument("--walk", default=None, metavar="GIF",
                         help="write a latent-space walk as an animated GIF instead of a grid")
-    parser.add_argument("--seed", type=int, default=None, help="random seed for the noise")
+    parser.add_argument("--seed", type=cli.seed, default=None, help="random seed for the noise")
     args = parser.parse_args(argv)
+    with cli.tensorflow_chatter_hidden():
+        import tensorflow  # noqa: F401  (loaded here, its start-up lines kept quiet)
     model = load_generator(args.generator)
     latent_dim, conditional = generator_inputs(model)
     rng = np.random.default_rng(args.seed)
     if args.digit is not None and not conditional:
         raise UserError(f"--digit needs a conditional generator (CGAN, ACGAN); "
                         f"{args.generator} takes noise only.")
+    draws_curves = len(model.outputs[0].shape) == 2  # (N, points): the sine GAN
+    if draws_curves:
+        return draw_curves(model, latent_dim, rng, args)
     if args.walk:
         import imageio.v3 as iio
         frames = latent_walk(model, latent_dim, conditional, rng)
