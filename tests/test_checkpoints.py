@@ -56,11 +56,11 @@ def test_default_run_writes_history_loss_plot_gif_and_tensorboard(tmp_path):
 def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     class Exploding(GAN):
         def draw_batch(self, rng, batch_size):
-            imgs, noise = super().draw_batch(rng, batch_size)
+            imgs, *noise = super().draw_batch(rng, batch_size)
             if self.calls >= 3:
                 imgs = imgs * np.nan
             self.calls += 1
-            return imgs, noise
+            return (imgs, *noise)
 
     gan = Exploding(dataset=_tiny_mnist(), out_dir=str(tmp_path), seed=0)
     gan.calls = 0

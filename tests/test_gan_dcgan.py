@@ -89,15 +89,17 @@ def test_fused_train_step_equals_explicit_train_on_batch_calls(tmp_path):
         rng = np.random.default_rng(0)
         fused.dataset = explicit.dataset = ArrayImages(
             rng.uniform(-1, 1, (64, 28, 28, 1)).astype("float32"))
-        imgs, noise = fused.draw_batch(rng, 16)
+        batch = fused.draw_batch(rng, 16)
+        # GAN draws fresh noise for G's step (Keras-GAN's gan.py); DCGAN reuses D's.
+        imgs, noise, g_noise = batch if len(batch) == 3 else (*batch, batch[1])
         from common.training import compiled_step, match_xla
-        compiled_step(fused)(imgs, noise)
+        compiled_step(fused)(*batch)
         match_xla(explicit)  # the explicit calls compiled as train() compiles its step
         # Keras-GAN's loop, call by call
         gen_imgs = explicit.generator.predict(noise, verbose=0)
         explicit.discriminator.train_on_batch(imgs, np.ones((16, 1)))
         explicit.discriminator.train_on_batch(gen_imgs, np.zeros((16, 1)))
-        explicit.combined.train_on_batch(noise, np.ones((16, 1)))
+        explicit.combined.train_on_batch(g_noise, np.ones((16, 1)))
         for a, b in zip(fused.generator.weights + fused.discriminator.weights,
                         explicit.generator.weights + explicit.discriminator.weights):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6,
