@@ -29,7 +29,7 @@ def test_missing_mnist_file_is_one_clear_sentence(tmp_path):
 def test_unreadable_mnist_file_is_reported(tmp_path):
     path = tmp_path / "broken.npz"
     path.write_bytes(b"not a zip")
-    with pytest.raises(UserError, match="could not be read"):
+    with pytest.raises(UserError, match="is not an .npz archive"):
         data.load_mnist(str(path))
 
 
