@@ -53,12 +53,14 @@ def _bce(y, p):
 
 
 def fused_unconditional(gan):
-    """GAN and DCGAN: D on real and generated images, then G, by hand."""
+    """GAN and DCGAN: D on real and generated images, then G, by hand (on
+    fresh noise for GAN, on D's noise for DCGAN, as their `draw_batch` gives)."""
     G, D = gan.generator, gan.discriminator
     d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
 
     @tf.function(jit_compile=True)
-    def step(imgs, noise):
+    def step(imgs, noise, g_noise=None):
+        g_noise = noise if g_noise is None else g_noise
         ones = tf.ones((tf.shape(imgs)[0], 1))
         zeros = tf.zeros_like(ones)
         gen_imgs = G(noise, training=False)
@@ -67,7 +69,7 @@ def fused_unconditional(gan):
                 loss = _bce(target, D(batch, training=True))
             d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
         with tf.GradientTape() as tape:
-            g_loss = _bce(ones, D(G(noise, training=True), training=True))
+            g_loss = _bce(ones, D(G(g_noise, training=True), training=True))
         g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
         return g_loss
     return step
