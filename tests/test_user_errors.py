@@ -236,8 +236,11 @@ def test_help_describes_the_models_own_flags(script, data_help, tmp_path):
 def _build(name, tmp_path):
     if name == "srgan":
         from srgan.srgan import SRGAN
+        # The VGG content loss and the pre-training schedule are SRGAN's own
+        # classes, saved with the combined model: both are covered here.
         return SRGAN(hr_shape=(16, 16, 3), n_residual_blocks=1, upsample_filters=8,
-                     content_loss="mse", vgg_weights=None, out_dir=str(tmp_path), seed=0)
+                     content_loss="vgg", vgg_weights=None, vgg_layer="block1_conv2",
+                     pretrain_steps=10, out_dir=str(tmp_path), seed=0)
     from acgan.acgan import ACGAN
     from cgan.cgan import CGAN, ConditionalDCGAN
     from dcgan.dcgan import DCGAN
