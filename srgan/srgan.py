@@ -38,7 +38,12 @@ def command_line():
     cores (README); Keras-GAN's full size is in the docstring."""
     from common import vgg  # its flags (--content-loss, --vgg-weights, --vgg-layer)
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4800, batch_size=4,
-                                 sample_interval=300, datasets=["photos"])
+                                 sample_interval=300, datasets=["photos"], latent_dim=None,
+                                 data_help="a folder of photos (default: "
+                                           "datasets/img_align_celeba if there, else the "
+                                           "photos scikit-image ships)",
+                                 epochs_help="training steps, the --pretrain-steps included; "
+                                             'as in Keras-GAN one "epoch" is one batch')
     parser.add_argument("--hr-size", type=cli.positive_int, default=64,
                         help="side of the high-resolution training crops (multiple of 16); "
                              "the low-resolution input is a quarter of it")

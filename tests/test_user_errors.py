@@ -229,6 +229,14 @@ def test_help_describes_the_models_own_flags(script, data_help, tmp_path):
     assert "steps between sample grids, saved models and checkpoints" in text
 
 
+def test_srgan_help_describes_srgans_flags(tmp_path):
+    from srgan.srgan import main
+    result = call_main(main, "--help", cwd=tmp_path)
+    text = " ".join(result.stdout.split())
+    assert result.returncode == 0 and "a folder of photos" in text
+    assert "the --pretrain-steps included" in text and "--latent-dim" not in text
+
+
 # ---------------------------------------------------------------------------
 # 10. combined is a plain Keras model
 # ---------------------------------------------------------------------------
