@@ -213,9 +213,9 @@ def quiet_tensorflow_log():
     (TF_CPP_MIN_LOG_LEVEL set). On a CPU-only machine every run would show
     "failed call to cuInit", and the convolutional models a grappler
     "remapper failed ... LeakyReluGrad" error: TensorFlow's remapper fuses
-    Conv2D+BiasAdd+LeakyRelu, then finds the gradient still reading the BiasAdd
-    it removed, and skips that one fusion. Neither is a fault of the run, and
-    turning the remapper off costs DCGAN about 20% of its speed on a CPU
+    Conv2D+BiasAdd+LeakyRelu, then finds LeakyReLU's gradient still reading the
+    BiasAdd it removed, reports it and goes on. Neither is a fault of the run,
+    and turning the remapper off made DCGAN's CPU step about 20% slower
     (README), so the messages are hidden, not their causes removed.
     Returns True when the log is quieted."""
     global _quieted
