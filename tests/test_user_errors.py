@@ -238,6 +238,25 @@ def test_srgan_help_describes_srgans_flags(tmp_path):
 
 
 # ---------------------------------------------------------------------------
+# 11. Keras-GAN's steps: GAN's G step on fresh noise
+# ---------------------------------------------------------------------------
+
+def test_gan_trains_its_generator_on_fresh_noise_as_keras_gan_does(tmp_path):
+    from gan.gan import GAN
+    rng = np.random.default_rng(0)
+    dataset = data.ArrayImages(rng.uniform(-1, 1, (32, 28, 28, 1)).astype("float32"))
+    imgs, noise, g_noise = GAN(latent_dim=8, dataset=dataset, out_dir=str(tmp_path),
+                               seed=0).draw_batch(rng, 8)
+    assert not np.allclose(noise, g_noise)
+    generators = []
+    for g_step_noise in (g_noise, -g_noise):  # same D step, other noise for G's step
+        gan = GAN(latent_dim=8, dataset=dataset, out_dir=str(tmp_path), seed=0)
+        gan.train_step(imgs, noise, g_step_noise)
+        generators.append([w.numpy() for w in gan.generator.trainable_weights])
+    assert any(not np.allclose(a, b) for a, b in zip(*generators))
+
+
+# ---------------------------------------------------------------------------
 # 10. combined is a plain Keras model
 # ---------------------------------------------------------------------------
 
