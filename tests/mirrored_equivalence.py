@@ -1,18 +1,20 @@
 """Run by tests/test_distribute.py in its own process (TensorFlow's devices can
-be split only before it starts): train a model a few steps on one CPU device
-and, from the same weights and batches, under MirroredStrategy over two
-logical CPU devices, dropout off in both; print the largest weight
-difference as JSON.
+be split only before it starts): for each model named, train it a few steps on
+one CPU device and, from the same weights and batches, under MirroredStrategy
+over two logical CPU devices, dropout off in both, and report the largest
+weight difference; then train it mirrored with its dropout on, and report how
+far that moved the weights from the run without. One JSON line per model.
 
-    python tests/mirrored_equivalence.py gan 3
+    python tests/mirrored_equivalence.py 3 gan dcgan
 """
 import json
 import os
 import sys
 import tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+TESTS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(TESTS))
+sys.path.insert(0, TESTS)
 
 from common import distribute  # noqa: E402
 
@@ -22,53 +24,72 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common import checkpoints  # noqa: E402
-from common.data import ArrayImages, load_mnist  # noqa: E402
+from common.data import ArrayImages  # noqa: E402
+from tiny import TinyDCGAN, TinyGAN  # noqa: E402
 
-MODELS = {"gan": ("gan.gan", "GAN"), "dcgan": ("dcgan.dcgan", "DCGAN")}
+# GAN: dense layers, BatchNorm in G; DCGAN: convolutions, BatchNorm in both, Dropout in D.
+MODELS = {"gan": TinyGAN, "dcgan": TinyDCGAN}
 
 
-def train(cls, strategy, steps, out, weights=None):
-    images = load_mnist(verbose=False)[0][:256]
+def dropout_layers(gan):
+    return [layer for model in (gan.generator, gan.discriminator)
+            for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, keras.layers.Dropout)]
+
+
+def train(cls, strategy, steps, out, weights, dropout=False):
+    images = np.random.default_rng(0).uniform(-1, 1, (256, 28, 28, 1)).astype("float32")
     with strategy.scope():
         gan = cls(dataset=ArrayImages(images), out_dir=out, seed=7)
-    # Dropout draws its masks per replica, so with it the two runs agree in
-    # distribution only; without it they must agree to float rounding.
-    for model in (gan.generator, gan.discriminator):
-        for layer in model._flatten_layers(include_self=False):
-            if isinstance(layer, keras.layers.Dropout):
-                layer.rate = 0.0
-    # Adam's first steps move every weight by about the learning rate whatever
-    # the size of its gradient, so float noise in a gradient that is zero in
-    # exact arithmetic (a bias before BatchNorm) becomes a full step of either
-    # sign. With a large epsilon the update is proportional to the gradient.
-    for model in (gan.discriminator, gan.combined):
-        model.optimizer.epsilon = 1.0
-    if weights is not None:
-        for variable, value in zip(checkpoints._state_variables(gan), weights):
-            variable.assign(value)
+    # Each replica draws dropout masks for its slice of the batch, other masks
+    # than one device draws for the whole batch: with dropout the two runs
+    # agree in distribution only, without it they must agree to float rounding.
+    # (The tiny networks have no bias before a BatchNorm, whose float noise
+    # Adam would blow up into steps of either sign: see tests/tiny.py.)
+    if not dropout:
+        for layer in dropout_layers(gan):
+            layer.rate = 0.0
+    for variable, value in zip(checkpoints._state_variables(gan), weights):
+        variable.assign(value)
     gan.train(epochs=steps, batch_size=16, sample_interval=10 ** 6, quiet=True,
               jit_compile=False)
     return gan
 
 
+def largest_difference(a, b):
+    return max(float(np.max(np.abs(x.numpy() - y.numpy()))) for x, y in
+               zip(a.generator.weights + a.discriminator.weights,
+                   b.generator.weights + b.discriminator.weights))
+
+
+def compare(name, steps, out, mirrored_strategy):
+    cls = MODELS[name]
+    start_model = cls(dataset=None, out_dir=os.path.join(out, "a"), seed=7)  # the starting weights
+    start = [np.array(v.numpy(), copy=True) for v in checkpoints._state_variables(start_model)]
+    single = train(cls, distribute.make_strategy("default"), steps, os.path.join(out, "b"), start)
+    mirrored = train(cls, mirrored_strategy, steps, os.path.join(out, "c"), start)
+    trained = single.generator.trainable_weights + single.discriminator.trainable_weights
+    initial = {id(v): value for v, value in zip(checkpoints._state_variables(single), start)}
+    report = {"model": name, "replicas": mirrored_strategy.num_replicas_in_sync,
+              "max_difference": largest_difference(single, mirrored),
+              "max_change": max(float(np.max(np.abs(v.numpy() - initial[id(v)])))
+                                for v in trained)}
+    if dropout_layers(single):
+        with_dropout = train(cls, mirrored_strategy, steps, os.path.join(out, "d"), start,
+                             dropout=True)
+        report["dropout_effect"] = largest_difference(with_dropout, mirrored)
+        report["dropout_finite"] = all(np.isfinite(v.numpy()).all()
+                                       for v in with_dropout.discriminator.weights)
+    return report
+
+
 def main():
-    name, steps = sys.argv[1], int(sys.argv[2])
-    module, cls_name = MODELS[name]
-    cls = getattr(__import__(module, fromlist=[cls_name]), cls_name)
+    steps, names = int(sys.argv[1]), sys.argv[2:]
+    mirrored_strategy = distribute.make_strategy("mirrored")  # one for all: collectives
     with tempfile.TemporaryDirectory() as out:
-        single = cls(dataset=None, out_dir=os.path.join(out, "a"), seed=7)  # the starting weights
-        start = [np.array(v.numpy(), copy=True) for v in checkpoints._state_variables(single)]
-        single = train(cls, distribute.make_strategy("default"), steps, os.path.join(out, "b"), start)
-        mirrored_strategy = distribute.make_strategy("mirrored")
-        mirrored = train(cls, mirrored_strategy, steps, os.path.join(out, "c"), start)
-        trained = single.generator.trainable_weights + single.discriminator.trainable_weights
-        initial = {id(v): value for v, value in zip(checkpoints._state_variables(single), start)}
-        moved = max(float(np.max(np.abs(v.numpy() - initial[id(v)]))) for v in trained)
-        differences = [float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in
-                       zip(single.generator.weights + single.discriminator.weights,
-                           mirrored.generator.weights + mirrored.discriminator.weights)]
-    print(json.dumps({"replicas": mirrored_strategy.num_replicas_in_sync,
-                      "max_difference": max(differences), "max_change": moved}))
+        for name in names:
+            print(json.dumps(compare(name, steps, os.path.join(out, name), mirrored_strategy)),
+                  flush=True)
 
 
 if __name__ == "__main__":

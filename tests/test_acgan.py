@@ -13,6 +13,7 @@ from acgan.acgan import ACGAN
 from common.training import compiled_step, match_xla
 from conftest import REPO, call_main, changed, snapshot
 from acgan.acgan import main as acgan_main
+from tiny import TinyACGAN, stateful_layer_kinds
 
 LOG_NAMES = {"d_loss", "d_acc", "op_acc", "op_acc_real", "op_acc_fake", "g_loss"}
 
@@ -26,7 +27,7 @@ def tiny_mnist(n=64, seed=0):
 
 @pytest.fixture
 def model(tmp_path):
-    return ACGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
+    return TinyACGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
 
 
 def noise_and_labels(n, latent_dim, seed=1):
@@ -35,29 +36,36 @@ def noise_and_labels(n, latent_dim, seed=1):
             (np.arange(n) % 10).reshape(-1, 1).astype("int32"))
 
 
-def test_generator_maps_noise_and_labels_to_images_and_d_has_two_heads(model):
-    noise, labels = noise_and_labels(4, model.latent_dim)
-    images = model.generator.predict([noise, labels], verbose=0)
+def test_real_networks_map_noise_and_labels_to_images_and_d_has_two_heads(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)  # outputs go to the model's folder whatever the working directory
+    gan = ACGAN(dataset=tiny_mnist(), seed=0)
+    assert gan.out_dir == os.path.join(REPO, "acgan")
+    noise, labels = noise_and_labels(4, gan.latent_dim)
+    images = gan.generator.predict([noise, labels], verbose=0)
     assert images.shape == (4, 28, 28, 1)
     assert images.min() >= -1.0 and images.max() <= 1.0
-    validity, classes = model.discriminator.predict(images, verbose=0)
+    validity, classes = gan.discriminator.predict(images, verbose=0)
     assert validity.shape == (4, 1) and classes.shape == (4, 10)
     np.testing.assert_allclose(classes.sum(axis=1), 1.0, rtol=1e-5)
-    outputs = model.combined.predict([noise, labels], verbose=0)
+    outputs = gan.combined.predict([noise, labels], verbose=0)
     assert [o.shape for o in outputs] == [(4, 1), (4, 10)]
+    generator_ids = {id(v) for v in gan.generator.trainable_weights}
+    assert {id(v) for v in gan.combined.trainable_weights} == generator_ids
+    # The tiny version the other tests train holds the same BatchNorm and Dropout layers.
+    tiny = TinyACGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
+    for real, small in [(gan.generator, tiny.generator), (gan.discriminator, tiny.discriminator)]:
+        assert stateful_layer_kinds(real) == stateful_layer_kinds(small), real.name
 
 
-def test_discriminator_step_changes_discriminator_weights(model):
+def test_d_learns_in_its_own_step_and_the_combined_step_trains_g_alone(model):
+    generator_ids = {id(v) for v in model.generator.trainable_weights}
+    assert {id(v) for v in model.combined.trainable_weights} == generator_ids
     images, labels = tiny_mnist(16)
-    before = snapshot(model.discriminator.trainable_weights)
+    d_trainable = snapshot(model.discriminator.trainable_weights)
     model.discriminator.train_on_batch(images, [np.ones((16, 1)), labels.reshape(-1, 1)])
-    assert len(changed(before, model.discriminator.trainable_weights)) == len(before)
-
-
-def test_combined_step_trains_generator_and_leaves_discriminator_unchanged(model):
-    images, labels = tiny_mnist(16)
-    # A D step first, so D has moving statistics of its own to protect.
-    model.discriminator.train_on_batch(images, [np.ones((16, 1)), labels.reshape(-1, 1)])
+    assert len(changed(d_trainable, model.discriminator.trainable_weights)) == len(d_trainable)
+    # After a D step, D has moving statistics of its own to protect.
     d_before = snapshot(model.discriminator.weights)  # kernels, BatchNorm moving stats
     assert any("moving" in v.path for v in model.discriminator.weights)
     g_before = snapshot(model.generator.trainable_weights)
@@ -70,15 +78,10 @@ def test_combined_step_trains_generator_and_leaves_discriminator_unchanged(model
     assert changed(d_before, model.discriminator.trainable_weights)
 
 
-def test_combined_model_trains_only_generator_weights(model):
-    generator_ids = {id(v) for v in model.generator.trainable_weights}
-    assert {id(v) for v in model.combined.trainable_weights} == generator_ids
-
-
 def test_fused_train_step_equals_keras_gan_loop(tmp_path):
     """The compiled step does what Keras-GAN's ACGAN loop does, call by call."""
-    fused = ACGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=3)
-    explicit = ACGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=3)
+    fused = TinyACGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=3)
+    explicit = TinyACGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=3)
     imgs, labels, noise, sampled = fused.draw_batch(np.random.default_rng(0), 16)
     compiled_step(fused)(imgs, labels, noise, sampled)
     match_xla(explicit)  # the explicit calls compiled as train() compiles its step
@@ -92,7 +95,7 @@ def test_fused_train_step_equals_keras_gan_loop(tmp_path):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=a.path)
 
 
-class RenamedHeadsACGAN(ACGAN):
+class RenamedHeadsACGAN(TinyACGAN):
     """D's heads under other names: the logs must still find op_acc."""
 
     def build_discriminator(self):
@@ -102,7 +105,7 @@ class RenamedHeadsACGAN(ACGAN):
                                  layers.Dense(10, activation="softmax", name="digit")(features)])
 
 
-@pytest.mark.parametrize("cls", [ACGAN, RenamedHeadsACGAN], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [TinyACGAN, RenamedHeadsACGAN], ids=lambda c: c.__name__)
 def test_op_acc_is_read_by_metric_name_not_position(cls, tmp_path):
     gan = cls(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
     # Rig D's heads: every image "fake", every image "a 3".
@@ -124,42 +127,14 @@ def test_op_acc_is_read_by_metric_name_not_position(cls, tmp_path):
     assert logs["d_acc"] == 0.5
 
 
-class SmallACGAN(ACGAN):
-    """A user's variant: other networks, the inherited recipe."""
-
-    def build_generator(self):
-        noise = keras.Input((self.latent_dim,))
-        label = keras.Input((1,), dtype="int32")
-        code = layers.Flatten()(layers.Embedding(self.num_classes, self.latent_dim)(label))
-        x = layers.Multiply()([noise, code])
-        x = layers.Reshape((7, 7, 8))(layers.Dense(7 * 7 * 8, activation="relu")(x))
-        x = layers.Conv2DTranspose(8, 4, strides=2, padding="same", activation="relu")(x)
-        img = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)
-        return keras.Model([noise, label], img)
-
-    def build_discriminator(self):
-        img = keras.Input(self.img_shape)
-        x = layers.Conv2D(8, 3, strides=2)(img)
-        x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
-        x = layers.Flatten()(x)
-        return keras.Model(img, [layers.Dense(1, activation="sigmoid")(x),
-                                 layers.Dense(self.num_classes, activation="softmax")(x)])
-
-
-def test_subclass_with_its_own_networks_trains_with_inherited_train(tmp_path):
-    gan = SmallACGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
-    g_before = snapshot(gan.generator.trainable_weights)
-    d_before = snapshot(gan.discriminator.trainable_weights)
-    logs = gan.train(epochs=3, batch_size=8, sample_interval=10, quiet=True)
-    assert set(logs) == LOG_NAMES
-    assert len(changed(g_before, gan.generator.trainable_weights)) == len(g_before)
-    assert len(changed(d_before, gan.discriminator.trainable_weights)) == len(d_before)
-    assert os.path.exists(tmp_path / "saved_model" / "generator.keras")
-
-
 def test_train_writes_labelled_grid_and_loadable_conditional_generator(model, tmp_path):
+    g_before = snapshot(model.generator.trainable_weights)
+    d_before = snapshot(model.discriminator.trainable_weights)
     logs = model.train(epochs=3, batch_size=8, sample_interval=2, quiet=True)
     assert set(logs) == LOG_NAMES and all(0.0 <= logs[k] <= 1.0 for k in LOG_NAMES if "acc" in k)
+    # A subclass with its own networks trains them with the inherited train().
+    assert len(changed(g_before, model.generator.trainable_weights)) == len(g_before)
+    assert len(changed(d_before, model.discriminator.trainable_weights)) == len(d_before)
     assert sorted(os.listdir(tmp_path / "images")) == ["mnist_0.png", "mnist_2.png"]
     import imageio.v3 as iio
     grid = iio.imread(tmp_path / "images" / "mnist_2.png")
@@ -175,16 +150,12 @@ def test_train_writes_labelled_grid_and_loadable_conditional_generator(model, tm
     assert validity.shape == (10, 1) and classes.shape == (10, 10)
 
 
-def test_default_output_folder_is_the_model_folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert ACGAN(dataset=tiny_mnist()).out_dir == os.path.join(REPO, "acgan")
-
-
-def test_script_from_another_directory_writes_into_out(tmp_path):
+def test_script_from_another_directory_writes_into_out(tmp_path, mnist_npz):
     work, out = tmp_path / "elsewhere", tmp_path / "run"
     work.mkdir()
     result = call_main(acgan_main, "--epochs", "2", "--sample-interval", "1",
-                        "--batch-size", "8", "--out", str(out), "--seed", "1", cwd=work)
+                        "--batch-size", "8", "--out", str(out), "--seed", "1",
+                        "--data", mnist_npz, cwd=work)
     assert result.returncode == 0, result.stderr
     assert "MNIST:" in result.stdout and "op_acc" in result.stdout
     assert sorted(os.listdir(out / "images")) == ["mnist_0.png", "mnist_1.png"]

@@ -1,7 +1,10 @@
-"""The speed benchmark runs (two steps of the MLP GAN), so it cannot rot."""
+"""The speed benchmark runs (a few steps of the MLP GAN) and its tables hold
+what it measured, so it cannot rot."""
 import csv
 import os
 import sys
+
+import pytest
 
 from conftest import REPO
 
@@ -9,16 +12,29 @@ sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 import train_step_speed  # noqa: E402
 
 
+@pytest.mark.slow
 def test_benchmark_writes_its_tables(tmp_path, monkeypatch):
     monkeypatch.setattr(train_step_speed, "matmul_rate", lambda: 1e10)  # its 3 s of timing
-    rows = train_step_speed.main(["--models", "gan", "--steps", "1", "--warmup", "1", "--rounds", "1",
-                                  "--out", str(tmp_path)])
+    rows = train_step_speed.main(["--models", "gan", "--steps", "1", "--warmup", "1",
+                                  "--rounds", "1", "--out", str(tmp_path)])
     assert [row["model"] for row in rows] == ["gan"]
     row = rows[0]
-    for key in ("train_ms", "plain_ms", "fused_ms", "train_vs_fused", "train_vs_plain"):
-        assert row[key] > 0, key
-    assert row["gflop_per_step"] > 0.1  # G and D of the MLP recipe, 32 images
+    # The MLP recipe's multiply-adds at batch 32: G 100-256-512-1024-784, D 784-512-256-1;
+    # a step is G forward, two D training passes, one combined training pass (3x forward).
+    g = 2 * 32 * (100 * 256 + 256 * 512 + 512 * 1024 + 1024 * 784)
+    d = 2 * 32 * (784 * 512 + 512 * 256 + 256 * 1)
+    assert row["gflop_per_step"] == pytest.approx((g + 2 * 3 * d + 3 * (g + d)) / 1e9)
+    for key in ("train_ms", "plain_ms", "fused_ms"):
+        assert 0 < row[key] < 60_000, key
+    assert row["train_vs_fused"] == pytest.approx(row["fused_ms"] / row["train_ms"])
+    assert row["train_vs_plain"] == pytest.approx(row["plain_ms"] / row["train_ms"])
+    assert row["train_matmul_fraction"] == pytest.approx(
+        row["gflop_per_step"] * 1e9 / (row["train_ms"] / 1e3) / 1e10)
+    assert row["eval_pct"] == 0.0  # the GAN evaluates nothing at its intervals
+    assert row["overhead_pct"] == pytest.approx(row["save_pct"] + row["loop_pct"])
     with open(tmp_path / "results.csv") as handle:
-        assert [r["model"] for r in csv.DictReader(handle)] == ["gan"]
+        written, = list(csv.DictReader(handle))
+    assert written["model"] == "gan" and float(written["train_ms"]) == pytest.approx(row["train_ms"])
     table = (tmp_path / "results.md").read_text()
-    assert "| gan | 32 |" in table and ("CPU:" in table or "GPU:" in table)
+    assert f"| gan | 32 | {row['train_ms']:.1f} | {row['plain_ms']:.1f} |" in table
+    assert "CPU:" in table or "GPU:" in table

@@ -6,14 +6,14 @@ import os
 import keras
 import numpy as np
 import pytest
-from keras import layers
 
 from cgan.cgan import CGAN, ConditionalDCGAN
+from cgan.cgan import main as cgan_main
 from common.training import compiled_step, match_xla
 from conftest import REPO, call_main, changed, snapshot
-from cgan.cgan import main as cgan_main
+from tiny import TinyCGAN, TinyConditionalDCGAN, stateful_layer_kinds
 
-MODELS = [CGAN, ConditionalDCGAN]
+TINY = {CGAN: TinyCGAN, ConditionalDCGAN: TinyConditionalDCGAN}
 
 
 def tiny_mnist(n=64, seed=0):
@@ -23,7 +23,7 @@ def tiny_mnist(n=64, seed=0):
             rng.integers(0, 10, n).astype("int64"))
 
 
-@pytest.fixture(params=MODELS, ids=lambda cls: cls.__name__)
+@pytest.fixture(params=list(TINY.values()), ids=lambda cls: cls.__name__)
 def model(request, tmp_path):
     return request.param(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
 
@@ -34,36 +34,41 @@ def noise_and_labels(n, latent_dim, seed=1):
             (np.arange(n) % 10).reshape(-1, 1).astype("int32"))
 
 
-def test_generator_maps_noise_and_labels_to_images_in_unit_range(model):
-    noise, labels = noise_and_labels(4, model.latent_dim)
-    images = model.generator.predict([noise, labels], verbose=0)
+@pytest.mark.parametrize("cls", list(TINY), ids=lambda cls: cls.__name__)
+def test_real_networks_draw_the_digit_asked_for_and_write_into_the_model_folder(
+        cls, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # outputs go to the model's folder whatever the working directory
+    gan = cls(dataset=tiny_mnist(), seed=0)
+    assert gan.out_dir == os.path.join(REPO, "cgan")
+    noise, labels = noise_and_labels(4, gan.latent_dim)
+    images = gan.generator.predict([noise, labels], verbose=0)
     assert images.shape == (4, 28, 28, 1)
     assert images.min() >= -1.0 and images.max() <= 1.0
-    assert model.discriminator.predict([images, labels], verbose=0).shape == (4, 1)
-    assert model.combined.predict([noise, labels], verbose=0).shape == (4, 1)
-
-
-def test_the_label_changes_what_both_networks_compute(model):
-    noise, _ = noise_and_labels(2, model.latent_dim)
+    assert gan.discriminator.predict([images, labels], verbose=0).shape == (4, 1)
+    assert gan.combined.predict([noise, labels], verbose=0).shape == (4, 1)
+    generator_ids = {id(v) for v in gan.generator.trainable_weights}
+    assert {id(v) for v in gan.combined.trainable_weights} == generator_ids
+    # The label changes what both networks compute.
     same_noise = np.repeat(noise[:1], 2, axis=0)
     two_digits = np.array([[3], [7]], "int32")
-    images = model.generator.predict([same_noise, two_digits], verbose=0)
+    images = gan.generator.predict([same_noise, two_digits], verbose=0)
     assert not np.allclose(images[0], images[1])
     same_image = np.repeat(images[:1], 2, axis=0)
-    validity = model.discriminator.predict([same_image, two_digits], verbose=0)
+    validity = gan.discriminator.predict([same_image, two_digits], verbose=0)
     assert validity[0, 0] != validity[1, 0]
+    # The tiny version the other tests train holds the same BatchNorm and Dropout layers.
+    tiny = TINY[cls](dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
+    for real, small in [(gan.generator, tiny.generator), (gan.discriminator, tiny.discriminator)]:
+        assert stateful_layer_kinds(real) == stateful_layer_kinds(small), real.name
 
 
-def test_discriminator_step_changes_discriminator_weights(model):
+def test_d_learns_in_its_own_step_and_the_combined_step_trains_g_alone(model):
+    generator_ids = {id(v) for v in model.generator.trainable_weights}
+    assert {id(v) for v in model.combined.trainable_weights} == generator_ids
     images, labels = tiny_mnist(16)
-    before = snapshot(model.discriminator.trainable_weights)
+    d_trainable = snapshot(model.discriminator.trainable_weights)
     model.discriminator.train_on_batch([images, labels.reshape(-1, 1)], np.ones((16, 1)))
-    assert len(changed(before, model.discriminator.trainable_weights)) == len(before)
-
-
-def test_combined_step_trains_generator_and_leaves_discriminator_unchanged(model):
-    images, labels = tiny_mnist(16)
-    model.discriminator.train_on_batch([images, labels.reshape(-1, 1)], np.ones((16, 1)))
+    assert len(changed(d_trainable, model.discriminator.trainable_weights)) == len(d_trainable)
     d_before = snapshot(model.discriminator.weights)  # kernels, embeddings, any BatchNorm stats
     g_before = snapshot(model.generator.trainable_weights)
     noise, sampled = noise_and_labels(16, model.latent_dim)
@@ -76,12 +81,7 @@ def test_combined_step_trains_generator_and_leaves_discriminator_unchanged(model
     assert changed(d_before, model.discriminator.trainable_weights)
 
 
-def test_combined_model_trains_only_generator_weights(model):
-    generator_ids = {id(v) for v in model.generator.trainable_weights}
-    assert {id(v) for v in model.combined.trainable_weights} == generator_ids
-
-
-@pytest.mark.parametrize("cls", [CGAN, ConditionalDCGAN])
+@pytest.mark.parametrize("cls", list(TINY.values()), ids=lambda cls: cls.__name__)
 def test_fused_train_step_equals_keras_gan_loop(tmp_path, cls):
     """The compiled step does what Keras-GAN's CGAN loop does, call by call:
     generated images for the real labels in D's step, sampled labels in G's."""
@@ -99,23 +99,30 @@ def test_fused_train_step_equals_keras_gan_loop(tmp_path, cls):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6, err_msg=a.path)
 
 
-def test_train_writes_labelled_grid_and_loadable_conditional_generator(model, tmp_path):
-    logs = model.train(epochs=3, batch_size=8, sample_interval=2, quiet=True)
+def test_train_writes_labelled_grid_and_loadable_conditional_generator(tmp_path):
+    # The MLP recipe here; the conditional DCGAN trains in the script test below.
+    gan = TinyCGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
+    g_before = snapshot(gan.generator.trainable_weights)
+    d_before = snapshot(gan.discriminator.trainable_weights)
+    logs = gan.train(epochs=3, batch_size=8, sample_interval=2, quiet=True)
     assert set(logs) == {"d_loss", "d_acc", "g_loss"}
+    # A subclass with its own networks trains them with the inherited train().
+    assert len(changed(g_before, gan.generator.trainable_weights)) == len(g_before)
+    assert len(changed(d_before, gan.discriminator.trainable_weights)) == len(d_before)
     assert sorted(os.listdir(tmp_path / "images")) == ["mnist_0.png", "mnist_2.png"]
     import imageio.v3 as iio
     grid = iio.imread(tmp_path / "images" / "mnist_2.png")
     assert grid.shape[0] > 250 and grid.shape[1] > 250  # 10 x 10 digits and the labels
     generator = keras.models.load_model(tmp_path / "saved_model" / "generator.keras")
-    noise, labels = noise_and_labels(10, model.latent_dim)
+    noise, labels = noise_and_labels(10, gan.latent_dim)
     out = generator.predict([noise, labels], verbose=0)
     assert out.shape == (10, 28, 28, 1) and np.all(np.abs(out) <= 1.0)
-    np.testing.assert_allclose(out, model.generator.predict([noise, labels], verbose=0),
+    np.testing.assert_allclose(out, gan.generator.predict([noise, labels], verbose=0),
                                atol=1e-6)
 
 
 def test_sample_grid_asks_for_one_digit_per_column_with_one_noise_per_row(tmp_path):
-    gan = CGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
+    gan = TinyCGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
     labels = gan.sample_labels.reshape(10, 10)
     assert (labels == np.arange(10)).all()  # every row: 0, 1, ..., 9
     noise = gan.sample_noise.reshape(10, 10, gan.latent_dim)
@@ -125,64 +132,21 @@ def test_sample_grid_asks_for_one_digit_per_column_with_one_noise_per_row(tmp_pa
 
 
 def test_resume_continues_with_the_same_sample_inputs(tmp_path):
-    first = CGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
-    first.train(epochs=2, batch_size=8, sample_interval=10, quiet=True)
-    second = CGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=1)
-    second.train(epochs=3, batch_size=8, sample_interval=10, quiet=True, resume=True)
-    np.testing.assert_array_equal(second.sample_noise, first.sample_noise)
+    first = TinyCGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
+    first.train(epochs=1, batch_size=8, sample_interval=10, quiet=True)
+    second = TinyCGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=1)
+    assert not np.array_equal(second.sample_noise, first.sample_noise)  # another seed...
+    second.train(epochs=2, batch_size=8, sample_interval=10, quiet=True, resume=True)
+    np.testing.assert_array_equal(second.sample_noise, first.sample_noise)  # ...until resumed
     np.testing.assert_array_equal(second.sample_labels, first.sample_labels)
 
 
-class SmallCGAN(CGAN):
-    """A user's variant: other networks (BatchNorm in D too), the inherited recipe."""
-
-    def build_generator(self):
-        noise = keras.Input((self.latent_dim,))
-        label = keras.Input((1,), dtype="int32")
-        one_hot = layers.Flatten()(layers.Embedding(self.num_classes, 8)(label))
-        x = layers.Dense(7 * 7 * 8, activation="relu")(layers.Concatenate()([noise, one_hot]))
-        x = layers.Reshape((7, 7, 8))(x)
-        x = layers.Conv2DTranspose(8, 4, strides=2, padding="same", activation="relu")(x)
-        img = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)
-        return keras.Model([noise, label], img)
-
-    def build_discriminator(self):
-        img = keras.Input(self.img_shape)
-        label = keras.Input((1,), dtype="int32")
-        x = layers.Conv2D(8, 3, strides=2)(img)
-        x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(layers.Flatten()(x))
-        label_code = layers.Flatten()(layers.Embedding(self.num_classes, 4)(label))
-        x = layers.Concatenate()([x, label_code])
-        return keras.Model([img, label], layers.Dense(1, activation="sigmoid")(x))
-
-
-def test_subclass_with_its_own_networks_trains_with_inherited_train(tmp_path):
-    gan = SmallCGAN(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
-    g_before = snapshot(gan.generator.trainable_weights)
-    d_before = snapshot(gan.discriminator.trainable_weights)
-    logs = gan.train(epochs=3, batch_size=8, sample_interval=10, quiet=True)
-    assert set(logs) == {"d_loss", "d_acc", "g_loss"}
-    assert len(changed(g_before, gan.generator.trainable_weights)) == len(g_before)
-    assert len(changed(d_before, gan.discriminator.trainable_weights)) == len(d_before)
-    stats = [v for v in gan.discriminator.weights if "moving" in v.path]
-    before = snapshot(stats)
-    noise, sampled = noise_and_labels(8, gan.latent_dim)
-    gan.combined.train_on_batch([noise, sampled], np.ones((8, 1)))
-    assert stats and changed(before, stats) == []
-
-
-def test_default_output_folder_is_the_model_folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert CGAN(dataset=tiny_mnist()).out_dir == os.path.join(REPO, "cgan")
-
-
-def test_script_from_another_directory_trains_the_conditional_dcgan(tmp_path):
+def test_script_from_another_directory_trains_the_conditional_dcgan(tmp_path, mnist_npz):
     work, out = tmp_path / "elsewhere", tmp_path / "run"
     work.mkdir()
     result = call_main(cgan_main, "--arch", "conv", "--epochs", "2", "--sample-interval",
                         "1", "--batch-size", "8", "--out", str(out), "--seed", "1", "--quiet",
-                        cwd=work)
+                        "--data", mnist_npz, cwd=work)
     assert result.returncode == 0, result.stderr
     assert "MNIST:" in result.stdout
     assert sorted(os.listdir(out / "images")) == ["mnist_0.png", "mnist_1.png"]

@@ -12,25 +12,25 @@ from conftest import REPO, checkpoint_step as checkpoints_step
 from common import checkpoints
 from common.data import ArrayImages
 from common.errors import UserError
-from dcgan.dcgan import DCGAN
-from gan.gan import GAN
+from tiny import TinyDCGAN, TinyGAN
 
 
-def _tiny_mnist(seed=0):
-    from common.data import load_mnist
-    images, _ = load_mnist(verbose=False)
-    return ArrayImages(images[:256])
+@pytest.fixture
+def digits(mnist):
+    """256 MNIST digits as a data set (a new one for each model: each keeps its own state)."""
+    return lambda: ArrayImages(mnist[0][:256])
 
 
-def test_resume_equals_straight_run(tmp_path):
-    cls, steps = DCGAN, 2
-    straight = cls(dataset=_tiny_mnist(), out_dir=str(tmp_path / "straight"), seed=5)
+def test_resume_equals_straight_run(tmp_path, digits):
+    # DCGAN's networks: BatchNorm moving statistics and dropout seeds must resume too.
+    cls, steps = TinyDCGAN, 2
+    straight = cls(dataset=digits(), out_dir=str(tmp_path / "straight"), seed=5)
     straight.train(epochs=2 * steps, batch_size=8, sample_interval=steps, quiet=True)
 
-    first = cls(dataset=_tiny_mnist(), out_dir=str(tmp_path / "resumed"), seed=5)
+    first = cls(dataset=digits(), out_dir=str(tmp_path / "resumed"), seed=5)
     first.train(epochs=steps, batch_size=8, sample_interval=steps, quiet=True)
     # A new process would build a new object, with other initial weights:
-    second = cls(dataset=_tiny_mnist(), out_dir=str(tmp_path / "resumed"), seed=99)
+    second = cls(dataset=digits(), out_dir=str(tmp_path / "resumed"), seed=99)
     second.train(epochs=2 * steps, batch_size=8, sample_interval=steps, quiet=True, resume=True)
 
     assert second.jit_compile == straight.jit_compile  # the step compiled as before
@@ -40,8 +40,8 @@ def test_resume_equals_straight_run(tmp_path):
     assert [row.split(",")[0] for row in history[1:]] == [str(i) for i in range(2 * steps)]
 
 
-def test_default_run_writes_history_loss_plot_gif_and_tensorboard(tmp_path):
-    gan = GAN(dataset=_tiny_mnist(), out_dir=str(tmp_path), seed=0)
+def test_default_run_writes_history_loss_plot_gif_and_tensorboard(tmp_path, digits):
+    gan = TinyGAN(dataset=digits(), out_dir=str(tmp_path), seed=0)
     gan.train(epochs=5, batch_size=8, sample_interval=2, quiet=True, tensorboard=True)
     lines = (tmp_path / "history.csv").read_text().splitlines()
     assert lines[0] == "step,d_loss,d_acc,g_loss" and len(lines) == 6
@@ -53,8 +53,8 @@ def test_default_run_writes_history_loss_plot_gif_and_tensorboard(tmp_path):
     assert events and events[0].startswith("events.out.tfevents")
 
 
-def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
-    class Exploding(GAN):
+def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, digits):
+    class Exploding(TinyGAN):
         def draw_batch(self, rng, batch_size):
             imgs, *noise = super().draw_batch(rng, batch_size)
             if self.calls >= 3:
@@ -62,32 +62,32 @@ def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_pa
             self.calls += 1
             return (imgs, *noise)
 
-    gan = Exploding(dataset=_tiny_mnist(), out_dir=str(tmp_path), seed=0)
+    gan = Exploding(dataset=digits(), out_dir=str(tmp_path), seed=0)
     gan.calls = 0
     with pytest.raises(UserError, match="not finite"):
         gan.train(epochs=10, batch_size=8, sample_interval=2, quiet=True)
-    fresh = GAN(dataset=_tiny_mnist(), out_dir=str(tmp_path), seed=0)
+    fresh = TinyGAN(dataset=digits(), out_dir=str(tmp_path), seed=0)
     assert checkpoints.load_checkpoint(fresh)["step"] == 3  # saved after step index 2
     assert all(np.isfinite(v.numpy()).all() for v in fresh.generator.weights)
 
 
 def test_resume_without_checkpoint_is_one_clear_sentence(tmp_path):
     with pytest.raises(UserError, match="No checkpoint to resume from"):
-        GAN(out_dir=str(tmp_path), seed=0).train(epochs=2, quiet=True, resume=True)
+        TinyGAN(out_dir=str(tmp_path), seed=0).train(epochs=2, quiet=True, resume=True)
 
 
-def test_checkpoint_of_another_model_is_refused(tmp_path):
-    GAN(dataset=_tiny_mnist(), out_dir=str(tmp_path), seed=0).train(
+def test_checkpoint_of_another_model_is_refused(tmp_path, digits):
+    TinyGAN(dataset=digits(), out_dir=str(tmp_path), seed=0).train(
         epochs=1, batch_size=8, quiet=True)
     with pytest.raises(UserError, match="different model"):
-        DCGAN(dataset=_tiny_mnist(), out_dir=str(tmp_path), seed=0).train(
+        TinyDCGAN(dataset=digits(), out_dir=str(tmp_path), seed=0).train(
             epochs=2, batch_size=8, quiet=True, resume=True)
 
 
-def _start(out, *args):
+def _start(out, data, *args):
     # A real child process; signals sent to it reach Python as they would from a terminal.
     return subprocess.Popen(
-        [sys.executable, os.path.join(REPO, "gan", "gan.py"), "--out", str(out),
+        [sys.executable, os.path.join(REPO, "gan", "gan.py"), "--out", str(out), "--data", data,
          "--batch-size", "8", "--seed", "0", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -102,20 +102,22 @@ def _wait_for_checkpoint(out, process, timeout=300):
     return path
 
 
-def _resume(out, epochs):
+def _resume(out, data, epochs):
     return subprocess.run(
-        [sys.executable, os.path.join(REPO, "gan", "gan.py"), "--out", str(out),
+        [sys.executable, os.path.join(REPO, "gan", "gan.py"), "--out", str(out), "--data", data,
          "--batch-size", "8", "--epochs", str(epochs), "--sample-interval", "1000",
          "--resume", "--quiet"], capture_output=True, text=True, timeout=300)
 
 
-def test_sigkill_then_ctrl_c_leave_checkpoints_resume_can_use(tmp_path):
+@pytest.mark.slow
+def test_sigkill_then_ctrl_c_leave_checkpoints_resume_can_use(tmp_path, mnist_npz):
     """A GAN run killed with SIGKILL, resumed, stopped with Ctrl-C, resumed
     again: each resume continues from the last checkpoint, none is corrupt.
     (One chain of processes: each new Python costs seconds of imports. The
     MLP GAN, because its steps compile fastest: the saving code is shared.)"""
     # A checkpoint every step, so the kill very likely lands during a save.
-    process = _start(tmp_path, "--epochs", "100000", "--sample-interval", "1", "--quiet")
+    process = _start(tmp_path, mnist_npz, "--epochs", "100000", "--sample-interval", "1",
+                     "--quiet")
     _wait_for_checkpoint(tmp_path, process)
     time.sleep(1.5)
     process.kill()
@@ -124,7 +126,8 @@ def test_sigkill_then_ctrl_c_leave_checkpoints_resume_can_use(tmp_path):
     assert killed_at >= 1
 
     # Resume, and press Ctrl-C once the resumed run has saved a step of its own.
-    process = _start(tmp_path, "--epochs", "100000", "--sample-interval", "1", "--resume")
+    process = _start(tmp_path, mnist_npz, "--epochs", "100000", "--sample-interval", "1",
+                     "--resume")
     deadline = time.time() + 300
     while checkpoints_step(tmp_path) <= killed_at:
         assert process.poll() is None, process.communicate()
@@ -139,6 +142,6 @@ def test_sigkill_then_ctrl_c_leave_checkpoints_resume_can_use(tmp_path):
     stopped_at = checkpoints_step(tmp_path)
     assert stopped_at > killed_at
 
-    result = _resume(tmp_path, stopped_at + 2)
+    result = _resume(tmp_path, mnist_npz, stopped_at + 2)
     assert result.returncode == 0, result.stderr
     assert checkpoints_step(tmp_path) == stopped_at + 2

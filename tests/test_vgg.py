@@ -12,31 +12,38 @@ from common.errors import UserError
 
 
 @pytest.fixture(scope="module")
-def weights_file(tmp_path_factory):
-    """A VGG19 no-top weights file built on the spot (random weights, saved as a
-    user would save any Keras weights), standing in for the ImageNet file."""
+def vgg19(tmp_path_factory):
+    """keras.applications' VGG19 without its top (random weights), built once, and
+    its weights saved as a user would save any Keras weights, standing in for the
+    ImageNet file: (model, path of the weights file)."""
     model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
     path = tmp_path_factory.mktemp("vgg") / "vgg19_notop.weights.h5"
     model.save_weights(path)
-    return str(path)
+    return model, str(path)
+
+
+@pytest.fixture(scope="module")
+def weights_file(vgg19):
+    return vgg19[1]
+
+
+@pytest.fixture(scope="module")
+def default_features(weights_file):
+    """The content loss's feature extractor at its default layer, from the weights file."""
+    return vgg.build_vgg19_features(weights=weights_file)
 
 
 def images(n=2, size=(32, 48), seed=0):
     return np.random.default_rng(seed).uniform(-1, 1, (n, *size, 3)).astype("float32")
 
 
-def reference_features(weights_path, layer, imgs):
+def reference_features(vgg19, layer, imgs):
     """What the features must be: keras.applications' VGG19 with those weights,
     cut at `layer`, fed preprocess_input of the 0..255 images."""
-    full = keras.applications.VGG19(include_top=False, weights=weights_path,
-                                    input_shape=(None, None, 3))
+    full, _ = vgg19
     cut = keras.Model(full.inputs, full.get_layer(layer).output)
     pixels = (imgs + 1.0) * 127.5
     return cut.predict(keras.applications.vgg19.preprocess_input(pixels.copy()), verbose=0)
-
-
-def test_default_layer_is_the_papers_vgg54():
-    assert vgg.DEFAULT_LAYER == "block5_conv4"
 
 
 def test_vgg_without_downloaded_weights_takes_any_image_size_and_is_frozen():
@@ -46,13 +53,21 @@ def test_vgg_without_downloaded_weights_takes_any_image_size_and_is_frozen():
     assert features.trainable_weights == [] and len(features.weights) == 32  # 16 convolutions
 
 
-@pytest.mark.parametrize("layer", [vgg.DEFAULT_LAYER, "block3_conv3"])
-def test_features_from_weights_file_use_the_layer_and_imagenet_preprocessing(weights_file, layer):
+def test_default_features_are_the_papers_vgg54_with_imagenet_preprocessing(vgg19,
+                                                                           default_features):
     imgs = images()
-    features = vgg.build_vgg19_features(layer, weights=weights_file)
-    got = features.predict(imgs, verbose=0)
-    want = reference_features(weights_file, layer, imgs)
+    got = default_features.predict(imgs, verbose=0)
+    want = reference_features(vgg19, "block5_conv4", imgs)  # VGG54: block 5, 4th convolution
     assert got.shape == want.shape and np.abs(want).max() > 0
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+
+
+def test_features_of_another_layer_from_the_weights_file(vgg19, weights_file):
+    imgs = images()
+    features = vgg.build_vgg19_features("block3_conv3", weights=weights_file)
+    got = features.predict(imgs, verbose=0)
+    want = reference_features(vgg19, "block3_conv3", imgs)
+    assert got.shape == want.shape == (2, 8, 12, 256) and np.abs(want).max() > 0
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
 
 
@@ -63,8 +78,8 @@ def test_preprocessing_is_keras_caffe_mode_bgr_mean_subtracted():
     np.testing.assert_allclose(got, want, atol=1e-4)
 
 
-def test_content_loss_is_mse_of_scaled_features(weights_file):
-    features = vgg.build_vgg19_features(weights=weights_file)
+def test_content_loss_is_mse_of_scaled_features(default_features):
+    features = default_features
     loss = vgg.VGGContentLoss(features)
     a, b = images(seed=1), images(seed=2)
     fa, fb = features.predict(a, verbose=0), features.predict(b, verbose=0)
@@ -84,15 +99,8 @@ def test_unknown_layer_and_missing_weights_file_are_user_errors(tmp_path):
         vgg.build_vgg19_features(weights=str(broken))
 
 
-@pytest.fixture
-def offline(monkeypatch, tmp_path):
-    """No cached ImageNet weights and no network."""
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
-    import common.data
-    monkeypatch.setattr(common.data, "_online", lambda *a, **k: False)
-
-
-def test_vgg_requested_without_weights_stops_with_a_clear_error_at_once(offline):
+def test_vgg_requested_without_weights_stops_with_a_clear_error_at_once():
+    # Every test runs offline with an empty Keras cache (tests/conftest.py).
     started = time.perf_counter()
     with pytest.raises(UserError, match="ImageNet weights are not cached") as error:
         vgg.choose_content_loss("vgg", "imagenet")
@@ -100,7 +108,7 @@ def test_vgg_requested_without_weights_stops_with_a_clear_error_at_once(offline)
     assert time.perf_counter() - started < 10  # offline must not hang
 
 
-def test_auto_falls_back_to_pixel_mse_and_says_so(offline, capsys):
+def test_auto_falls_back_to_pixel_mse_and_says_so(capsys):
     loss, description = vgg.choose_content_loss("auto", "imagenet")
     assert loss == "mse"
     assert "Content loss: pixel MSE" in capsys.readouterr().out
@@ -113,9 +121,9 @@ def test_auto_uses_vgg_when_weights_file_is_given(weights_file, capsys):
 
 
 def test_srgan_combined_step_with_vgg_content_loss(weights_file, tmp_path):
-    from srgan.srgan import SRGAN
-    gan = SRGAN(hr_shape=(32, 32, 3), n_residual_blocks=1, out_dir=str(tmp_path), seed=0,
-                content_loss="vgg", vgg_weights=weights_file)
+    from tiny import TinySRGAN
+    gan = TinySRGAN(hr_shape=(32, 32, 3), out_dir=str(tmp_path), seed=0,
+                    content_loss="vgg", vgg_weights=weights_file)
     assert isinstance(gan.content_loss, vgg.VGGContentLoss)
     # VGG19 is held by the loss: not a weight of the combined model (nor of its checkpoints)
     assert len(gan.combined.weights) == len(gan.generator.weights)

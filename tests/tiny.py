@@ -1,0 +1,200 @@
+"""Small versions of every model, for the tests of the mechanics.
+
+Each subclass keeps its model's recipe (losses, optimizers, the order of the
+D and G steps, how the label reaches G and D, the sample grid) and the kinds
+of layers its networks hold (BatchNormalization in the same networks,
+Dropout in the same discriminators), with a few units or filters each and
+fewer layers, so that tracing a step takes about half as long and running it
+milliseconds. They are also the README's promise in action: a subclass with
+its own networks trains with the inherited `train`. The real networks are
+built by one test per model (`test_real_networks_*`).
+
+A layer right before a BatchNormalization has no bias here: BatchNorm
+subtracts it again, so its gradient is zero in exact arithmetic and float
+noise in practice, and Adam's first steps turn that noise into steps of
+either sign that two ways of computing the same update do not share.
+"""
+import keras
+import numpy as np
+from keras import layers
+
+from acgan.acgan import ACGAN
+from cgan.cgan import CGAN, ConditionalDCGAN
+from dcgan.dcgan import DCGAN
+from gan.gan import GAN
+from srgan.srgan import SRGAN
+
+
+class TinyGAN(GAN):
+    """GAN's MLPs, 16 units wide: BatchNorm in G, none in D (as the recipe)."""
+
+    def build_generator(self):
+        return keras.Sequential([
+            keras.Input((self.latent_dim,)),
+            layers.Dense(16),
+            layers.LeakyReLU(0.2),
+            layers.BatchNormalization(momentum=0.8),
+            layers.Dense(int(np.prod(self.img_shape)), activation="tanh"),
+            layers.Reshape(self.img_shape),
+        ], name="generator")
+
+    def build_discriminator(self):
+        return keras.Sequential([
+            keras.Input(self.img_shape),
+            layers.Flatten(),
+            layers.Dense(16),
+            layers.LeakyReLU(0.2),
+            layers.Dense(1, activation="sigmoid"),
+        ], name="discriminator")
+
+
+class TinyDCGAN(DCGAN):
+    """DCGAN's networks with 4 and 8 filters: BatchNorm in both, Dropout in D."""
+
+    def build_generator(self):
+        rows, cols = self.img_rows // 4, self.img_cols // 4
+        return keras.Sequential([
+            keras.Input((self.latent_dim,)),
+            layers.Dense(4 * rows * cols, activation="relu"),
+            layers.Reshape((rows, cols, 4)),
+            layers.UpSampling2D(),
+            layers.Conv2D(4, 3, padding="same", use_bias=False),
+            layers.BatchNormalization(momentum=0.8),
+            layers.Activation("relu"),
+            layers.UpSampling2D(),
+            layers.Conv2D(self.channels, 3, padding="same", activation="tanh"),
+        ], name="generator")
+
+    def build_discriminator(self):
+        return keras.Sequential([
+            keras.Input(self.img_shape),
+            layers.Conv2D(4, 3, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Dropout(0.25),
+            layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(momentum=0.8),
+            layers.LeakyReLU(0.2),
+            layers.Dropout(0.25),
+            layers.Flatten(),
+            layers.Dense(1, activation="sigmoid"),
+        ], name="discriminator")
+
+
+def _label_code(num_classes, size, label):
+    """An int label (N, 1) to a learned vector (N, size), as the conditional models embed it."""
+    return layers.Flatten()(layers.Embedding(num_classes, size)(label))
+
+
+class TinyCGAN(CGAN):
+    """CGAN's MLPs, 16 units wide, the label multiplied in as in the recipe:
+    BatchNorm in G, Dropout in D."""
+
+    def build_generator(self):
+        noise = keras.Input((self.latent_dim,))
+        label = keras.Input((1,), dtype="int32")
+        x = layers.Multiply()([noise, _label_code(self.num_classes, self.latent_dim, label)])
+        x = layers.LeakyReLU(0.2)(layers.Dense(16)(x))
+        x = layers.BatchNormalization(momentum=0.8)(x)
+        img = layers.Reshape(self.img_shape)(
+            layers.Dense(int(np.prod(self.img_shape)), activation="tanh")(x))
+        return keras.Model([noise, label], img, name="generator")
+
+    def build_discriminator(self):
+        img = keras.Input(self.img_shape)
+        label = keras.Input((1,), dtype="int32")
+        pixels = int(np.prod(self.img_shape))
+        x = layers.Multiply()([layers.Flatten()(img), _label_code(self.num_classes, pixels, label)])
+        x = layers.Dropout(0.4)(layers.LeakyReLU(0.2)(layers.Dense(16)(x)))
+        return keras.Model([img, label], layers.Dense(1, activation="sigmoid")(x),
+                           name="discriminator")
+
+
+class TinyConditionalDCGAN(ConditionalDCGAN):
+    """The conditional DCGAN with 4 and 8 filters: the label concatenated to
+    G's noise and as D's extra channel; BatchNorm in G, Dropout in D."""
+
+    label_dim = 4
+
+    def build_generator(self):
+        rows, cols = self.img_rows // 4, self.img_cols // 4
+        noise = keras.Input((self.latent_dim,))
+        label = keras.Input((1,), dtype="int32")
+        x = layers.Concatenate()([noise, _label_code(self.num_classes, self.label_dim, label)])
+        x = layers.Reshape((rows, cols, 4))(layers.Dense(4 * rows * cols, use_bias=False)(x))
+        x = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(x))
+        x = layers.Conv2DTranspose(4, 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization(momentum=0.8)(x))
+        img = layers.Conv2DTranspose(self.channels, 4, strides=2, padding="same",
+                                     activation="tanh")(x)
+        return keras.Model([noise, label], img, name="generator")
+
+    def build_discriminator(self):
+        img = keras.Input(self.img_shape)
+        label = keras.Input((1,), dtype="int32")
+        plane = layers.Reshape((self.img_rows, self.img_cols, 1))(
+            layers.Embedding(self.num_classes, self.img_rows * self.img_cols)(label))
+        x = layers.Conv2D(8, 4, strides=4, padding="same")(layers.Concatenate()([img, plane]))
+        x = layers.Dropout(0.25)(layers.LeakyReLU(0.2)(x))
+        validity = layers.Dense(1, activation="sigmoid")(layers.Flatten()(x))
+        return keras.Model([img, label], validity, name="discriminator")
+
+
+class TinyACGAN(ACGAN):
+    """ACGAN's networks with 4 and 8 filters: the label multiplied into G's
+    noise, BatchNorm in both, Dropout in D, D's real/fake and class heads."""
+
+    def build_generator(self):
+        rows, cols = self.img_rows // 4, self.img_cols // 4
+        noise = keras.Input((self.latent_dim,))
+        label = keras.Input((1,), dtype="int32")
+        x = layers.Multiply()([noise, _label_code(self.num_classes, self.latent_dim, label)])
+        x = layers.Reshape((rows, cols, 4))(layers.Dense(4 * rows * cols, activation="relu")(x))
+        x = layers.BatchNormalization(momentum=0.8)(x)
+        x = layers.Conv2DTranspose(4, 4, strides=2, padding="same", activation="relu")(x)
+        img = layers.Conv2DTranspose(self.channels, 4, strides=2, padding="same",
+                                     activation="tanh")(x)
+        return keras.Model([noise, label], img, name="generator")
+
+    def build_discriminator(self):
+        img = keras.Input(self.img_shape)
+        x = layers.Dropout(0.25)(layers.LeakyReLU(0.2)(layers.Conv2D(4, 3, strides=2)(img)))
+        x = layers.BatchNormalization(momentum=0.8)(x)
+        x = layers.Flatten()(x)
+        return keras.Model(img, [layers.Dense(1, activation="sigmoid", name="validity")(x),
+                                 layers.Dense(self.num_classes, activation="softmax",
+                                              name="label")(x)], name="discriminator")
+
+
+class TinySRGAN(SRGAN):
+    """SRGAN's networks with 4 filters: one residual block with BatchNorm and
+    the long skip in G, two x2 upsampling stages; a patch D whose four
+    stride-2 convolutions (BatchNorm after the first) leave one score per
+    16x16 block."""
+
+    def build_generator(self):
+        img_lr = keras.Input((None, None, self.channels))
+        c1 = layers.Conv2D(4, 3, padding="same", activation="relu")(img_lr)
+        r = layers.Conv2D(4, 3, padding="same", use_bias=False)(c1)
+        r = layers.BatchNormalization(momentum=0.8)(r)
+        r = layers.Add()([r, c1])
+        for _ in range(2):  # x2, x2
+            r = layers.Conv2D(4, 3, padding="same", activation="relu")(layers.UpSampling2D()(r))
+        gen_hr = layers.Conv2D(self.channels, 3, padding="same", activation="tanh")(r)
+        return keras.Model(img_lr, gen_hr, name="generator")
+
+    def build_discriminator(self):
+        img = keras.Input(self.hr_shape)
+        x = layers.LeakyReLU(0.2)(layers.Conv2D(4, 3, strides=2, padding="same")(img))
+        x = layers.BatchNormalization(momentum=0.8)(x)
+        for _ in range(3):
+            x = layers.LeakyReLU(0.2)(layers.Conv2D(4, 3, strides=2, padding="same")(x))
+        return keras.Model(img, layers.Dense(1, activation="sigmoid")(x), name="discriminator")
+
+
+def stateful_layer_kinds(model):
+    """The kinds of layers whose behaviour differs between training and
+    inference (BatchNormalization, Dropout) that `model` holds: a tiny
+    version must hold the same ones as the real network it stands for."""
+    kinds = (layers.BatchNormalization, layers.Dropout)
+    return {kind.__name__ for layer in model._flatten_layers(include_self=False)
+            for kind in kinds if isinstance(layer, kind)}
