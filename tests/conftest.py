@@ -42,6 +42,28 @@ def mnist_npz(mnist, tmp_path_factory):
     return str(path)
 
 
+@pytest.fixture(scope="session")
+def classifier_cache(offline, tmp_path_factory):
+    """A folder holding the MNIST metrics' classifier, trained once for the
+    session, briefly (2 epochs on 1,000 digits: seconds, not the real 15 on 4,000)."""
+    from common import metrics
+    folder = str(tmp_path_factory.mktemp("classifier_cache"))
+    metrics.build_classifier(folder, verbose=False, epochs=2, train_digits=1000)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def vgg19(offline, tmp_path_factory):
+    """keras.applications' VGG19 without its top (random weights), built once
+    for the session, and its weights saved as a user would save any Keras
+    weights, standing in for the ImageNet file: (model, path of the file)."""
+    import keras
+    model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+    path = tmp_path_factory.mktemp("vgg") / "vgg19_notop.weights.h5"
+    model.save_weights(path)
+    return model, str(path)
+
+
 def snapshot(variables):
     """Copies of the values of `variables`, to compare before and after a step."""
     return [np.array(v.numpy(), copy=True) for v in variables]

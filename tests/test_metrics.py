@@ -111,7 +111,6 @@ def test_held_out_split_is_stratified_and_fixed():
 # The cached classifier and the command
 # ---------------------------------------------------------------------------
 
-TINY = {"epochs": 2, "train_digits": 1000}  # seconds, not the real 15 epochs on 4,000
 REBUILT = {"epochs": 1, "train_digits": 200}  # a rebuild, its accuracy not looked at
 
 
@@ -121,12 +120,10 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv(metrics.CACHE_ENV, str(tmp_path / "cache"))
 
 
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    """A classifier trained briefly on 1,000 digits, cached once for this file."""
-    folder = str(tmp_path_factory.mktemp("classifier_cache"))
-    metrics.build_classifier(folder, verbose=False, **TINY)
-    return folder
+@pytest.fixture
+def tiny_cache(classifier_cache):
+    """The session's classifier, trained briefly on 1,000 digits (tests/conftest.py)."""
+    return classifier_cache
 
 
 def test_classifier_is_cached_with_its_held_out_accuracy(tiny_cache, monkeypatch):

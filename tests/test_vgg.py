@@ -12,18 +12,8 @@ from common.errors import UserError
 
 
 @pytest.fixture(scope="module")
-def vgg19(tmp_path_factory):
-    """keras.applications' VGG19 without its top (random weights), built once, and
-    its weights saved as a user would save any Keras weights, standing in for the
-    ImageNet file: (model, path of the weights file)."""
-    model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
-    path = tmp_path_factory.mktemp("vgg") / "vgg19_notop.weights.h5"
-    model.save_weights(path)
-    return model, str(path)
-
-
-@pytest.fixture(scope="module")
 def weights_file(vgg19):
+    """The session's VGG19 weights file (tests/conftest.py), standing in for ImageNet's."""
     return vgg19[1]
 
 
