@@ -116,11 +116,14 @@ def split_batch(strategy, arrays):
                         f"choose a --batch-size that is a multiple of {replicas}.")
     per_replica = (batch or 0) // replicas
 
+    # Tensors, not numpy slices: a model called on [noise, labels] (CGAN, ACGAN)
+    # refuses a list that mixes the two in the first, eager step.
     def slice_for(array):
         if not np.ndim(array):
-            return lambda context: array
-        return lambda context: array[context.replica_id_in_sync_group * per_replica:
-                                     (context.replica_id_in_sync_group + 1) * per_replica]
+            return lambda context: tf.convert_to_tensor(array)
+        return lambda context: tf.convert_to_tensor(
+            array[context.replica_id_in_sync_group * per_replica:
+                  (context.replica_id_in_sync_group + 1) * per_replica])
 
     return [strategy.experimental_distribute_values_from_function(slice_for(a)) for a in arrays]
 
@@ -146,6 +149,14 @@ def distributed_step(gan, strategy, jit_compile):
         per_replica = split_batch(strategy, arrays)
         if first[0]:
             first[0] = False
-            return replicated(*per_replica)
+            # One eager step is needed (above); TensorFlow's warning that eager
+            # replicas are slow would only alarm the user.
+            logger = tf.get_logger()
+            level = logger.level
+            logger.setLevel("ERROR")
+            try:
+                return replicated(*per_replica)
+            finally:
+                logger.setLevel(level)
         return compiled(*per_replica)
     return step

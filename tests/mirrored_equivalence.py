@@ -5,7 +5,7 @@ over two logical CPU devices, dropout off in both, and report the largest
 weight difference; then train it mirrored with its dropout on, and report how
 far that moved the weights from the run without. One JSON line per model.
 
-    python tests/mirrored_equivalence.py 3 gan dcgan
+    python tests/mirrored_equivalence.py 3 gan dcgan cgan
 """
 import json
 import os
@@ -25,10 +25,11 @@ import numpy as np  # noqa: E402
 
 from common import checkpoints  # noqa: E402
 from common.data import ArrayImages  # noqa: E402
-from tiny import TinyDCGAN, TinyGAN  # noqa: E402
+from tiny import TinyCGAN, TinyDCGAN, TinyGAN  # noqa: E402
 
-# GAN: dense layers, BatchNorm in G; DCGAN: convolutions, BatchNorm in both, Dropout in D.
-MODELS = {"gan": TinyGAN, "dcgan": TinyDCGAN}
+# GAN: dense layers, BatchNorm in G; DCGAN: convolutions, BatchNorm in both, Dropout in D;
+# CGAN: the labels travel with the images to every replica.
+MODELS = {"gan": TinyGAN, "dcgan": TinyDCGAN, "cgan": TinyCGAN}
 
 
 def dropout_layers(gan):
@@ -38,9 +39,11 @@ def dropout_layers(gan):
 
 
 def train(cls, strategy, steps, out, weights, dropout=False):
-    images = np.random.default_rng(0).uniform(-1, 1, (256, 28, 28, 1)).astype("float32")
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (256, 28, 28, 1)).astype("float32")
+    dataset = (images, rng.integers(0, 10, 256)) if cls is TinyCGAN else ArrayImages(images)
     with strategy.scope():
-        gan = cls(dataset=ArrayImages(images), out_dir=out, seed=7)
+        gan = cls(dataset=dataset, out_dir=out, seed=7)
     # Each replica draws dropout masks for its slice of the batch, other masks
     # than one device draws for the whole batch: with dropout the two runs
     # agree in distribution only, without it they must agree to float rounding.

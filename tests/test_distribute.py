@@ -19,13 +19,15 @@ from gan.gan import main as gan_main
 def test_mirrored_over_two_cpu_devices_equals_one_device_and_runs_dropout():
     # Tiny GAN: dense layers, BatchNorm in G (synchronised over the replicas);
     # tiny DCGAN: convolutions, BatchNorm in both, Dropout in D. Same start,
+    # tiny CGAN: labels sliced with the images. Same start,
     # same global batch of 16, 3 steps, dropout off (see the script); then the
     # DCGAN mirrored again with its dropout on.
     result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "mirrored_equivalence.py"),
-                             "3", "gan", "dcgan"], capture_output=True, text=True, timeout=300)
+                             "3", "gan", "dcgan", "cgan"], capture_output=True, text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert [report["model"] for report in reports] == ["gan", "dcgan"]
+    assert [report["model"] for report in reports] == ["gan", "dcgan", "cgan"]
     for report in reports:
         assert report["replicas"] == 2
         assert report["max_change"] > 1e-4, report  # training moved the weights...
