@@ -411,6 +411,23 @@ def test_a_bad_image_is_counted_once_read_once_and_the_pool_shuts_down(tmp_path,
     folder.close()
 
 
+def test_the_photo_loader_counts_a_bad_photo_once_and_shuts_its_pool_down(tmp_path):
+    import imageio.v3 as iio
+    from common.photos import HighResPhotos
+    good = tmp_path / "good.png"
+    iio.imwrite(good, np.full((32, 32, 3), 90, np.uint8))
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    photos = HighResPhotos([str(good), str(tmp_path / "bad.png")], [], hr_size=16)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        hr, lr = photos.sample(rng, 8)
+        assert hr.shape == (8, 16, 16, 3) and lr.shape == (8, 4, 4, 3)
+    assert photos.skipped == 1
+    pool = photos._pool
+    photos.close()
+    assert photos._pool is None and pool._shutdown
+
+
 # ---------------------------------------------------------------------------
 # 20. An installed zoo writes runs under the working directory
 # ---------------------------------------------------------------------------
