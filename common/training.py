@@ -114,9 +114,9 @@ def claim_out_dir(out_dir, resume=False, overwrite=False):
     found, step = earlier_run(out_dir)
     if found and not resume:
         if not overwrite:
-            reached = f"at step {step:,}" if step is not None else "of an earlier run"
+            reached = f" (at step {step:,})" if step is not None else ""
             raise UserError(
-                f"{out_dir} already holds a run ({reached}): continue it with --resume, start "
+                f"{out_dir} already holds a run{reached}: continue it with --resume, start "
                 "over with --overwrite (removes its images/, saved_model/, checkpoints/, "
                 "logs/, history.csv, losses.png and samples.gif), or choose another --out.")
         for name in RUN_OUTPUTS:
