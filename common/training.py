@@ -486,8 +486,8 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
         claim_out_dir(gan.out_dir, resume, overwrite)
     done = 0
     if resume:
-        meta = checkpoints.load_checkpoint(
-            gan, gan._run_config, warn=lambda line: say(line, file=sys.stderr))
+        warnings = []
+        meta = checkpoints.load_checkpoint(gan, gan._run_config, warn=warnings.append)
         done = meta["step"]
         if jit_compile is None:  # the resumed run compiles its step as before
             jit_compile = meta.get("jit_compile")
@@ -496,6 +496,8 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
             say(f"The run in {gan.out_dir} is already at step {done:,} (--epochs {epochs:,} "
                 f"is the total): nothing to train; ask for more --epochs to go on.")
             return {}
+        for line in warnings:  # flags that differ from the checkpoint's
+            say(line, file=sys.stderr)
         if chief:
             drop_grids_after(gan.out_dir, done)
     say(f"Outputs go to {gan.out_dir} (images/, saved_model/, checkpoints/, history.csv).")
