@@ -6,7 +6,9 @@ A model class supplies the recipe:
     `train_on_batch` below, returning a dict of scalar logs;
   - `draw_batch(rng, batch_size)`: the arrays one step consumes (real images,
     noise, labels) drawn with the numpy Generator `rng`;
-  - `sample_images(step)`, `generator`, `discriminator`, `out_dir`.
+  - `sample_images(step)`, `generator`, `discriminator`, `out_dir`;
+  - `config()` (optional): the settings that make the model, which a
+    checkpoint records and --resume checks (common/checkpoints.py).
 `fit` runs that recipe: it compiles `train_step` once into a single
 `tf.function` (with XLA where it is faster, see `compiled_step`), so a step costs one call instead of the
 three `train_on_batch` calls and the `predict` of Keras-GAN's loop.
