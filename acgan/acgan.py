@@ -110,6 +110,11 @@ class ACGAN:
         self.combined = Model([noise, label], [valid, target_label], name="combined")
         self.combined.compile(loss=losses, optimizer=keras.optimizers.Adam(0.0002, 0.5))
 
+    def config(self):
+        """The settings that make this model, which --resume checks (common/checkpoints.py)."""
+        return {"img_shape": self.img_shape, "num_classes": self.num_classes,
+                "latent_dim": self.latent_dim}
+
     def build_generator(self):
         rows, cols = self.img_rows // 4, self.img_cols // 4
         model = Sequential([

@@ -268,7 +268,7 @@ class TrainRunner:
         threshold, training.TIME_XLA_FROM_STEPS = training.TIME_XLA_FROM_STEPS, 0
         try:  # a benchmark run is short: choose XLA as a full-length run would
             self.gan.train(epochs=steps + 2, batch_size=self.batch, sample_interval=10 ** 9,
-                           quiet=True)
+                           quiet=True, overwrite=True)  # each chunk a new run in one folder
         finally:
             training.TIME_XLA_FROM_STEPS = threshold
         timing = self.gan.fit_timing

@@ -51,6 +51,8 @@ from common.training import binary_accuracy, train_on_batch
 
 
 class CGAN:
+    arch = "mlp"  # --arch: Keras-GAN's multilayer perceptrons
+
     def __init__(self, img_shape=(28, 28, 1), num_classes=10, latent_dim=100, dataset=None,
                  out_dir=None, seed=None):
         """
@@ -104,6 +106,11 @@ class CGAN:
         self.combined = Model([noise, label], valid, name="combined")
         self.combined.compile(loss="binary_crossentropy",
                               optimizer=keras.optimizers.Adam(0.0002, 0.5))
+
+    def config(self):
+        """The settings that make this model, which --resume checks (common/checkpoints.py)."""
+        return {"arch": self.arch, "img_shape": self.img_shape, "num_classes": self.num_classes,
+                "latent_dim": self.latent_dim}
 
     def build_generator(self):
         model = Sequential([
@@ -226,6 +233,7 @@ class ConditionalDCGAN(CGAN):
     label reaches G as an embedding concatenated to the noise, and D as an
     extra image channel (an embedding of one value per pixel)."""
 
+    arch = "conv"
     label_dim = 50  # size of the label embedding G reads beside the noise
 
     def build_generator(self):

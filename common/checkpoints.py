@@ -7,14 +7,22 @@ the arrays the model samples with (the fixed sample noise), the step count
 and the numpy random state. It is written to a temporary file and renamed
 over the old one, so a run killed at any moment, even mid-save, leaves the
 previous checkpoint or the new one, never a broken file.
+
+Its metadata also records each variable's path and the run's configuration
+(`run_config`: latent size, image shape, batch size ...). `--resume` restores
+the variables by path, and refuses to continue with a flag that would change
+the networks or the losses (it names the flag and both values); a flag that
+only steers the training (`MAY_CHANGE`) may change, with a warning.
 """
 import contextlib
 import json
 import os
+import re
 
 import numpy as np
 
 from common.errors import UserError
+from common.files import replaced_atomically
 
 CHECKPOINT_NAME = "latest.npz"
 _FIXED_ARRAYS = ("sample_noise", "sample_labels")
@@ -53,32 +61,50 @@ def save_checkpoint(gan, step, extra=None, durable=True):
     A temporary file is renamed over the old checkpoint, so a killed process
     leaves the old file or the new one. `durable` also waits until the file
     is on the disk (fsync: tens of milliseconds), which only a power cut or an
-    OS crash could otherwise undo; `fit` asks for it at the end of a run."""
+    OS crash could otherwise undo; `fit` asks for it at the end of a run.
+    `extra` goes into the metadata (`fit` stores the run's configuration,
+    `run_config`, under "config")."""
     path = checkpoint_path(gan.out_dir)
-    arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(_state_variables(gan))}
+    variables = _state_variables(gan)
+    arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
     for name in _FIXED_ARRAYS:
         if getattr(gan, name, None) is not None:
             arrays[name] = np.asarray(getattr(gan, name))
     meta = {"step": int(step), "rng": gan.rng.bit_generator.state,
-            "model": type(gan).__name__, "variables": len(arrays), **(extra or {})}
+            "model": type(gan).__name__, "variables": len(arrays),
+            "paths": [v.path for v in variables], **(extra or {})}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
     try:
-        with open(tmp, "wb") as handle:
+        with replaced_atomically(path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except OSError as error:
         raise UserError(f"Checkpoint {path} could not be written ({error.strerror}).") from None
     return path
 
 
-def load_checkpoint(gan):
+def read_meta(out_dir):
+    """The metadata of the checkpoint in `out_dir` (its "step" ...), or None
+    when there is none or it cannot be read."""
+    try:
+        with np.load(checkpoint_path(out_dir)) as npz:
+            return json.loads(npz["meta"].tobytes().decode())
+    except Exception:  # missing, or not a checkpoint: there is no step to tell
+        return None
+
+
+def load_checkpoint(gan, config=None, warn=print):
     """Restore `gan` from `<out>/checkpoints/latest.npz`; returns its metadata dict
-    (with "step", the number of steps already done)."""
+    (with "step", the number of steps already done).
+
+    `config` (see `run_config`) is compared with the configuration the
+    checkpoint stored: an entry that shapes the networks or the losses must be
+    the same (UserError naming its flag and both values), one of `MAY_CHANGE`
+    may differ (a warning through `warn`). Variables are matched by their
+    path (`generator_stack/dense/kernel`) and shape; nothing is restored
+    unless all of them match."""
     path = checkpoint_path(gan.out_dir)
     if not os.path.isfile(path):
         raise UserError(f"No checkpoint to resume from at {path}: start without --resume, "
@@ -91,15 +117,134 @@ def load_checkpoint(gan):
         raise UserError(f"Checkpoint {path} could not be read ({error}).") from None
     variables = _state_variables(gan)
     stored = sorted((k for k in arrays if k.startswith("v")), key=lambda k: int(k[1:]))
-    if len(stored) != len(variables) or any(
-            arrays[k].shape != tuple(v.shape) for k, v in zip(stored, variables)):
-        raise UserError(f"Checkpoint {path} was written by a different model or configuration "
-                        f"({meta.get('model')}): resume with the same model and flags, "
-                        "or choose a new --out.")
-    for key, variable in zip(stored, variables):
-        variable.assign(arrays[key])
+    same_model = meta.get("model") == type(gan).__name__
+    if not same_model and not _shapes_match([arrays[k] for k in stored], variables):
+        raise UserError(f"Checkpoint {path} was written by a different model "
+                        f"({meta.get('model')}, not {type(gan).__name__}): resume with the same "
+                        "model and flags, or choose a new --out.")
+    changes = _compare_configs(path, meta.get("config"), config)
+    order = _match_variables(path, [arrays[k] for k in stored], meta.get("paths"), variables,
+                             changes)
+    if config is not None and meta.get("config") is None:
+        warn(f"Note: checkpoint {path} does not record its run's flags (written by an older "
+             "version): they cannot be checked, its variables are.")
+    for name, (before, now) in changes.items():
+        warn(f"Warning: {_flag(name)} was {_show(before)} in this run until now; "
+             f"it goes on with {_show(now)}.")
+    for variable, index in zip(variables, order):
+        variable.assign(arrays[stored[index]])
     for name in _FIXED_ARRAYS:
         if name in arrays:
             setattr(gan, name, arrays[name])
     gan.rng.bit_generator.state = meta["rng"]
+    meta["changes"] = changes
     return meta
+
+
+# ---------------------------------------------------------------------------
+# The run's configuration, checked on --resume
+# ---------------------------------------------------------------------------
+
+# What a resumed run may change, with a warning: they steer the training, but
+# the networks, their variables and the losses stay the same. Any other entry
+# of a configuration (latent size, image shape, architecture, residual blocks,
+# content loss ...) must match the checkpoint's.
+MAY_CHANGE = ("batch_size", "sample_interval", "real_label", "pretrain_steps", "pretrain_lr")
+
+# Entries whose command-line flag is not their name with dashes.
+_FLAGS = {"img_shape": "the image shape (--data, --img-size)", "hr_shape": "--hr-size"}
+
+
+def run_config(gan, **training):
+    """The configuration a checkpoint records: the model's `config()` (the
+    arguments that build its networks and recipe) and `training` (batch size,
+    sample interval), as JSON values."""
+    config = dict(gan.config()) if hasattr(gan, "config") else {}
+    config.update(training)
+    return json.loads(json.dumps(config))  # tuples become lists, as read back
+
+
+def _flag(name):
+    return _FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def _show(value):
+    if isinstance(value, list):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def _compare_configs(path, stored, current):
+    """The entries of `current` that differ from the checkpoint's, as
+    {name: (stored value, current value)}; a UserError for one that shapes the
+    networks or the losses (not in `MAY_CHANGE`)."""
+    if current is None or stored is None:
+        return {}
+    changes = {name: (stored[name], current[name]) for name in current
+               if name in stored and stored[name] != current[name]}
+    refused = [name for name in changes if name not in MAY_CHANGE]
+    if refused:
+        name = refused[0]
+        raise UserError(
+            f"The run in {os.path.dirname(os.path.dirname(path))} was trained with {_flag(name)} "
+            f"{_show(changes[name][0])}, not {_show(changes[name][1])}: resume with "
+            f"{_flag(name)} {_show(changes[name][0])}, or start a new run in another --out.")
+    return changes
+
+
+def _normalised(path):
+    """A variable's path without Keras' automatic numbering (dense_3 -> dense,
+    adam_1 -> adam), which depends on what else the process built before."""
+    return re.sub(r"_\d+(?=[/_]|$)", "", path)
+
+
+def _keys(paths):
+    """Each path's normalised form and how many before it had the same one."""
+    seen = {}
+    keys = []
+    for path in paths:
+        name = _normalised(path)
+        keys.append((name, seen.get(name, 0)))
+        seen[name] = seen.get(name, 0) + 1
+    return keys
+
+
+def _shapes_match(arrays, variables):
+    return len(arrays) == len(variables) and all(
+        a.shape == tuple(v.shape) for a, v in zip(arrays, variables))
+
+
+def _match_variables(path, arrays, stored_paths, variables, changes=None):
+    """The index of each variable's array in the checkpoint, matched by path;
+    a checkpoint without paths (older versions) by position. Raises a
+    UserError naming the first variable that has no match of its shape (and
+    the flags `changes` lists, which may be why)."""
+    changed = "".join(f"; this run changes {_flag(name)} from {_show(a)} to {_show(b)}"
+                      for name, (a, b) in (changes or {}).items())
+    refuse = (f"Checkpoint {path} was written by a different model or configuration: "
+              "{what}" + changed.replace("{", "{{").replace("}", "}}") +
+              ". Resume with the same model and flags, or choose a new --out.")
+    if stored_paths is None:
+        if not _shapes_match(arrays, variables):
+            raise UserError(refuse.format(what="its variables do not match this model's"))
+        return list(range(len(variables)))
+    paths = [v.path for v in variables]
+    if sorted(paths) == sorted(stored_paths) and len(set(paths)) == len(paths):
+        stored_keys, keys = stored_paths, paths  # the same names: a new process, same code
+    else:  # built after other models in this process: dense_3 here may be dense there
+        stored_keys, keys = _keys(stored_paths), _keys(paths)
+    index = {key: i for i, key in enumerate(stored_keys)}
+    order = []
+    for variable, key in zip(variables, keys):
+        if key not in index:
+            raise UserError(refuse.format(what=f"it has no variable {variable.path}"))
+        i = index.pop(key)
+        if arrays[i].shape != tuple(variable.shape):
+            raise UserError(refuse.format(
+                what=f"its {variable.path} has shape {arrays[i].shape}, "
+                     f"this model's {tuple(variable.shape)}"))
+        order.append(i)
+    if index:
+        extra = stored_paths[min(index.values())]
+        raise UserError(refuse.format(what=f"its variable {extra} has no place in this model"))
+    return order

@@ -155,6 +155,10 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its latest checkpoint; --epochs "
                              "is the total, counting the steps already done")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start over in an --out that holds a run: removes that run's "
+                             "images/, saved_model/, checkpoints/, logs/, history.csv, losses.png "
+                             "and samples.gif")
     parser.add_argument("--tensorboard", action="store_true",
                         help="also write TensorBoard scalars and sample images to <out>/logs")
     parser.add_argument("--eval-interval", type=positive_int, default=None,
@@ -184,7 +188,8 @@ def set_up_devices(args):
 
 def training_options(args):
     """The keyword arguments of `train()` that the shared flags set."""
-    options = {"quiet": args.quiet, "resume": args.resume, "tensorboard": args.tensorboard}
+    options = {"quiet": args.quiet, "resume": args.resume, "overwrite": args.overwrite,
+               "tensorboard": args.tensorboard}
     if args.eval_interval:
         from common.metrics import training_evaluator
         options.update(evaluate=training_evaluator(), eval_interval=args.eval_interval)

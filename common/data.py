@@ -8,6 +8,7 @@ is used only when the real one cannot be had, and said so.
 """
 import os
 import socket
+import threading
 import zipfile
 
 import numpy as np
@@ -183,8 +184,9 @@ class ImageFolder:
 
     Only the file list lives in memory; batches are decoded on demand by a
     small pool of threads, so the 200k-image CelebA set needs no more memory
-    than a few batches. Unreadable files are skipped and counted in
-    `self.skipped`.
+    than a few batches. Unreadable files are skipped, counted once in
+    `self.skipped` and not read again. `close()` shuts the threads down
+    (`fit` calls it at the end of a run; the next `sample` starts them again).
     """
 
     def __init__(self, folder, img_size=64, channels=3, verbose=True):
@@ -194,6 +196,7 @@ class ImageFolder:
         self.paths = list_images(folder)
         self.skipped = 0
         self._bad = set()
+        self._bad_lock = threading.Lock()  # the pool's threads report bad files at once
         self._pool = None
         # Fail now, not mid-training, when nothing in the folder can be read.
         if not any(self._load(p) is not None for p in self.paths[:20]):
@@ -211,10 +214,14 @@ class ImageFolder:
         return len(self.paths)
 
     def _load(self, path):
+        if path in self._bad:
+            return None
         image = _read_image(path, self.img_size, self.channels)
-        if image is None and path not in self._bad:
-            self._bad.add(path)
-            self.skipped += 1
+        if image is None:
+            with self._bad_lock:
+                if path not in self._bad:
+                    self._bad.add(path)
+                    self.skipped += 1
         return image
 
     def sample(self, rng, batch_size):
@@ -233,6 +240,12 @@ class ImageFolder:
         """Every readable image (or the first `limit` files) as one array; for small folders."""
         loaded = (self._load(p) for p in self.paths[:limit])
         return np.stack([im for im in loaded if im is not None])
+
+    def close(self):
+        """Shut the decoding threads down."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 class ArrayImages:

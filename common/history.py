@@ -1,10 +1,13 @@
 """A run's record: history.csv, the loss-curve PNG, the GIF of sample grids
 and (optionally) TensorBoard event files."""
+import contextlib
 import csv
 import os
 import re
 
 import numpy as np
+
+from common.files import replaced_atomically
 
 
 class History:
@@ -66,14 +69,17 @@ class History:
 
     def flush(self):
         """Write new rows to history.csv (all rows when columns changed)."""
-        mode = "w" if self._rewrite else "a"
         rows = self.rows if self._rewrite else self.rows[self._written:]
-        with open(self.path, mode, newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=self.columns)
-            if self._rewrite:
-                writer.writeheader()
-            writer.writerows({k: (int(v) if k == "step" else f"{v:.6g}") for k, v in row.items()}
-                             for row in rows)
+        # A new header rewrites the whole file (through a temporary one, so a
+        # stopped run never leaves half of it); new rows are appended.
+        with (replaced_atomically(self.path) if self._rewrite
+              else contextlib.nullcontext(self.path)) as path:
+            with open(path, "w" if self._rewrite else "a", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=self.columns)
+                if self._rewrite:
+                    writer.writeheader()
+                writer.writerows({k: (int(v) if k == "step" else f"{v:.6g}")
+                                  for k, v in row.items()} for row in rows)
         self._written = len(self.rows)
         self._rewrite = False
         if self.writer is not None:
@@ -103,10 +109,11 @@ class History:
         ax.legend(loc="upper right", fontsize=8)
         ax.grid(alpha=0.3)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.97)
-        tmp = self.plot_path + ".tmp.png"
-        fig.savefig(tmp, dpi=90)
-        plt.close(fig)
-        os.replace(tmp, self.plot_path)
+        try:
+            with replaced_atomically(self.plot_path) as tmp:
+                fig.savefig(tmp, dpi=90, format="png")
+        finally:
+            plt.close(fig)
 
     def close(self):
         self.flush()
@@ -135,8 +142,7 @@ def write_gif(frame_paths, gif_path, max_frames=100, seconds_per_frame=0.15):
     frames = [iio.imread(frame_paths[i]) for i in keep]
     shape = frames[-1].shape
     frames = [f for f in frames if f.shape == shape]  # a grid of another size cannot be a frame
-    tmp = gif_path + ".tmp.gif"
-    iio.imwrite(tmp, np.stack(frames), duration=int(seconds_per_frame * 1000), loop=0,
-                extension=".gif")
-    os.replace(tmp, gif_path)
+    with replaced_atomically(gif_path) as tmp:
+        iio.imwrite(tmp, np.stack(frames), duration=int(seconds_per_frame * 1000), loop=0,
+                    extension=".gif")
     return gif_path

@@ -22,9 +22,9 @@ tables of the SRGAN paper, Ledig et al., 2017):
 
 A set's figure is the mean of the per-image values, as in the papers' tables.
 """
-import os
-
 import numpy as np
+
+from common.files import replaced_atomically
 
 CHANNELS = ("y", "rgb")
 
@@ -165,9 +165,9 @@ def save_comparison_figure(rows, column_titles, path, cell_labels=None, title=No
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{os.path.splitext(path)[0]}.tmp.png"
-    fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with replaced_atomically(path) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    finally:
+        plt.close(fig)
     return path

@@ -1,8 +1,9 @@
 """Pictures of what a generator makes: image grids and curve plots."""
 import functools
-import os
 
 import numpy as np
+
+from common.files import replaced_atomically
 
 
 def tile_images(images, cols, border=1):
@@ -18,12 +19,6 @@ def tile_images(images, cols, border=1):
         grid[top:top + h, left:left + w] = pixels[i]
     grid = (grid * 255.0 + 0.5).astype(np.uint8)
     return grid[..., 0] if c == 1 else grid
-
-
-def _atomic_path(path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    root, ext = os.path.splitext(path)
-    return f"{root}.tmp{ext}"
 
 
 def save_image_grid(images, path, cols, scale=3, col_labels=None, title=None):
@@ -46,9 +41,8 @@ def save_image_grid(images, path, cols, scale=3, col_labels=None, title=None):
         if big.ndim == 2:
             strip = (strip @ np.array([0.299, 0.587, 0.114]) + 0.5).astype(np.uint8)
         big = np.concatenate([strip, big], axis=0)
-    tmp = _atomic_path(path)
-    iio.imwrite(tmp, big, extension=".png")
-    os.replace(tmp, path)
+    with replaced_atomically(path) as tmp:
+        iio.imwrite(tmp, big, extension=".png")
     return path
 
 
@@ -98,7 +92,6 @@ def save_curves(curves, x, target, path, title=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    tmp = _atomic_path(path)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for curve in curves:
         ax.plot(x, curve, color="tab:green", alpha=0.35, linewidth=1)
@@ -108,7 +101,9 @@ def save_curves(curves, x, target, path, title=None):
     ax.legend(loc="upper left", fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
-    fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with replaced_atomically(path) as tmp:
+            fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
+    finally:
+        plt.close(fig)
     return path

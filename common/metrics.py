@@ -40,6 +40,7 @@ import numpy as np
 
 from common.cli import _HelpFormatter, positive_int, run_cli
 from common.errors import UserError
+from common.files import replaced_atomically
 
 CACHE_ENV = "KERAS_GAN_ZOO_CACHE"
 DEFAULT_CACHE = os.path.join("~", ".cache", "keras-gan-zoo")
@@ -312,10 +313,8 @@ def _score(classifier, features, probabilities, labels=None):
 
 
 def _atomic_write(path, write):
-    tmp = os.path.join(os.path.dirname(path), f"tmp-{os.getpid()}-{os.path.basename(path)}")
-    with open(tmp, "wb") as handle:
+    with replaced_atomically(path) as tmp, open(tmp, "wb") as handle:
         write(handle)
-    os.replace(tmp, path)
 
 
 def build_classifier(folder=None, data_path=None, epochs=None, train_digits=None,

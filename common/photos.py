@@ -20,6 +20,7 @@ testing uses the held-out photos whole (centre crop of at most 512 x 512,
 sides a multiple of the scale) and never flips. Values are float32 in [-1, 1].
 """
 import os
+import threading
 
 import numpy as np
 
@@ -149,6 +150,7 @@ class HighResPhotos:
         self.description = description
         self.skipped = 0
         self._bad = set()
+        self._bad_lock = threading.Lock()
         self._pool = None
         self._test_pairs = None
 
@@ -167,11 +169,22 @@ class HighResPhotos:
     def _load(self, photo):
         if not isinstance(photo, str):
             return photo
+        if photo in self._bad:  # counted once, not decoded again
+            return None
         pixels = _read_file(photo)
-        if pixels is None and photo not in self._bad:
-            self._bad.add(photo)
-            self.skipped += 1
+        if pixels is None:
+            with self._bad_lock:  # the pool's threads report bad files at once
+                if photo not in self._bad:
+                    self._bad.add(photo)
+                    self.skipped += 1
         return pixels
+
+    def close(self):
+        """Shut the decoding threads down (`fit` calls it at the end of a run;
+        the next `sample` starts them again)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _fit(self, pixels):
         """A photo whose shorter side is below `hr_size` is enlarged to it, so a crop fits."""

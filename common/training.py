@@ -6,13 +6,18 @@ A model class supplies the recipe:
     `train_on_batch` below, returning a dict of scalar logs;
   - `draw_batch(rng, batch_size)`: the arrays one step consumes (real images,
     noise, labels) drawn with the numpy Generator `rng`;
-  - `sample_images(step)`, `generator`, `discriminator`, `out_dir`.
+  - `sample_images(step)`, `generator`, `discriminator`, `out_dir`;
+  - `config()` (optional): the settings that make the model, which a
+    checkpoint records and --resume checks (common/checkpoints.py).
 `fit` runs that recipe: it compiles `train_step` once into a single
 `tf.function` (with XLA where it is faster, see `compiled_step`), so a step costs one call instead of the
 three `train_on_batch` calls and the `predict` of Keras-GAN's loop.
 """
+import contextlib
+import csv
 import inspect
 import os
+import re
 import shutil
 import signal
 import sys
@@ -26,6 +31,7 @@ import tensorflow as tf
 
 from common import checkpoints, distribute
 from common.errors import UserError
+from common.files import remove_stale_partials, replaced_atomically
 from common.history import History, sample_frames, write_gif
 
 
@@ -53,11 +59,90 @@ def train_on_batch(model, x, y):
 
 def default_out_dir(obj):
     """The folder of the file that defines `obj`'s class (dcgan/ for DCGAN),
-    whatever the working directory; the working directory when there is none."""
+    whatever the working directory; the working directory when there is none.
+
+    When the zoo is installed as a package (`pip install .`), that folder is
+    in site-packages, or cannot be written: runs then go to a folder of the
+    same name under the working directory (./dcgan), and the run says so."""
     try:
-        return os.path.dirname(os.path.abspath(inspect.getfile(type(obj))))
+        folder = os.path.dirname(os.path.abspath(inspect.getfile(type(obj))))
     except (TypeError, OSError):
         return os.getcwd()
+    installed = {"site-packages", "dist-packages"} & set(folder.split(os.sep))
+    if installed or not os.access(folder, os.W_OK):
+        fallback = os.path.join(os.getcwd(), os.path.basename(folder))
+        print(f"Note: {folder} is {'an installed package' if installed else 'not writable'}; "
+              f"outputs go to {fallback} (choose another with --out).", file=sys.stderr)
+        return fallback
+    return folder
+
+
+# What a run writes into its --out folder (and all that --overwrite removes).
+RUN_OUTPUTS = ("images", "saved_model", "checkpoints", "logs", "history.csv", "losses.png",
+               "samples.gif")
+_GRID = re.compile(r"^[a-z]+_(\d+)\.png$")  # a sample grid: mnist_1200.png
+
+
+def earlier_run(out_dir):
+    """Whether `out_dir` holds a run's checkpoint, history or sample grids, and
+    the step that run reached: (True, step or None), or (False, None)."""
+    meta = checkpoints.read_meta(out_dir)
+    if meta is not None:
+        return True, meta.get("step")
+    history = os.path.join(out_dir, "history.csv")
+    if os.path.isfile(history):
+        try:
+            with open(history, newline="") as handle:
+                return True, int(list(csv.DictReader(handle))[-1]["step"]) + 1
+        except (OSError, ValueError, IndexError, KeyError, TypeError):
+            return True, None
+    images = os.path.join(out_dir, "images")
+    grids = [int(m.group(1)) for name in (os.listdir(images) if os.path.isdir(images) else [])
+             if (m := _GRID.match(name))]
+    if grids or os.path.isfile(checkpoints.checkpoint_path(out_dir)):
+        return True, max(grids) if grids else None
+    return False, None
+
+
+def claim_out_dir(out_dir, resume=False, overwrite=False):
+    """Make `out_dir` ready for a run: refuse to start a new run over an earlier
+    one (UserError naming --resume and --overwrite), or with `overwrite`
+    remove the earlier run's outputs (`RUN_OUTPUTS`, nothing else); then
+    `prepare_out_dir`. So a folder only ever holds one run, and its
+    samples.gif only that run's grids."""
+    if resume and overwrite:
+        raise UserError("--resume continues the run in --out and --overwrite starts it over: "
+                        "choose one.")
+    found, step = earlier_run(out_dir)
+    if found and not resume:
+        if not overwrite:
+            reached = f" (at step {step:,})" if step is not None else ""
+            raise UserError(
+                f"{out_dir} already holds a run{reached}: continue it with --resume, start "
+                "over with --overwrite (removes its images/, saved_model/, checkpoints/, "
+                "logs/, history.csv, losses.png and samples.gif), or choose another --out.")
+        for name in RUN_OUTPUTS:
+            path = os.path.join(out_dir, name)
+            try:
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                elif os.path.exists(path):
+                    os.remove(path)
+            except OSError as error:
+                raise UserError(f"--overwrite could not remove {path} ({error.strerror}).") from None
+    prepare_out_dir(out_dir)
+    remove_stale_partials(out_dir, *(os.path.join(out_dir, d) for d in RUN_OUTPUTS[:3]))
+    return out_dir
+
+
+def drop_grids_after(out_dir, step):
+    """Remove the sample grids of steps at or after `step`: a resumed run
+    trains them again (the interrupted run saved them, not their checkpoint)."""
+    images = os.path.join(out_dir, "images")
+    for name in os.listdir(images) if os.path.isdir(images) else []:
+        match = _GRID.match(name)
+        if match and int(match.group(1)) >= step:
+            os.remove(os.path.join(images, name))
 
 
 def prepare_out_dir(out_dir):
@@ -77,12 +162,11 @@ def prepare_out_dir(out_dir):
 
 
 def save_model_atomically(model, path):
-    """Write `model` to `path` (.keras) through a temporary file, so a run
-    killed mid-save never leaves a broken file under the final name."""
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f"tmp-{os.getpid()}-{name}")
-    model.save(tmp)
-    os.replace(tmp, path)
+    """Write `model` to `path` (.keras) through a temporary file
+    (`generator.partial-<pid>.keras`, removed if saving fails), so a run
+    stopped mid-save never leaves a broken file under the final name."""
+    with replaced_atomically(path, keep_extension=True) as tmp:
+        model.save(tmp)
     return path
 
 
@@ -131,23 +215,57 @@ def time_xla(gan, batch_size, steps=6):
     this machine: {True: (seconds, step function), False: (...)}, the median
     of `steps` steps each, taken in turns so that both see the machine alike.
     Every variable of the run (weights, optimizer states, seeds) is restored
-    afterwards, and the batches come from their own random generator, so the
-    run goes on as if this had not happened."""
+    afterwards, whatever happens, and the batches come from their own random
+    generator, so the run goes on as if this had not happened. A step XLA
+    cannot compile (a layer it does not know) takes infinitely long."""
     state = checkpoints._state_variables(gan)
     saved = [np.array(v.numpy(), copy=True) for v in state]
     batches = [gan.draw_batch(np.random.default_rng(i), batch_size) for i in range(steps + 2)]
     functions = {jit: tf.function(gan.train_step, jit_compile=jit, reduce_retracing=True)
-                 for jit in (True, False)}
+                 for jit in (False, True)}
     seconds = {True: [], False: []}
-    for i, batch in enumerate(batches):
-        for jit_compile, step in functions.items():
-            tick = time.perf_counter()
-            _to_floats(step(*batch))
-            if i >= 2:  # the first two trace, compile and warm up
-                seconds[jit_compile].append(time.perf_counter() - tick)
-    for variable, value in zip(state, saved):
-        variable.assign(value)
-    return {jit: (float(np.median(seconds[jit])), functions[jit]) for jit in functions}
+    try:
+        for i, batch in enumerate(batches):
+            for jit_compile, step in list(functions.items()):
+                tick = time.perf_counter()
+                try:
+                    _to_floats(step(*batch))
+                except tf.errors.OpError:
+                    if not jit_compile:
+                        raise
+                    del functions[True]  # XLA cannot compile this step: time it no more
+                    seconds[True] = [float("inf")]
+                    continue
+                if i >= 2:  # the first two trace, compile and warm up
+                    seconds[jit_compile].append(time.perf_counter() - tick)
+    finally:
+        for variable, value in zip(state, saved):
+            variable.assign(value)
+    return {jit: (float(np.median(seconds[jit])), functions.get(jit)) for jit in (True, False)}
+
+
+def _falling_back_without_xla(gan, step):
+    """`step` (compiled with XLA) that, if XLA cannot compile it at its first
+    call (a user layer XLA does not know), switches to a plain graph for the
+    rest of the run instead of ending it. Nothing has run when compiling
+    fails, so no variable has changed."""
+    current = {"step": step, "compiled": False}
+
+    def run(*batch):
+        if current["compiled"]:
+            return current["step"](*batch)
+        try:
+            logs = step(*batch)
+        except tf.errors.OpError as error:
+            first_line = (str(error).strip().splitlines() or [""])[0][:200]
+            print(f"Note: XLA could not compile the training step ({type(error).__name__}: "
+                  f"{first_line}); training without XLA.", file=sys.stderr)
+            gan.jit_compile = match_xla(gan, False)
+            current["step"] = tf.function(gan.train_step, jit_compile=False, reduce_retracing=True)
+            logs = current["step"](*batch)
+        current["compiled"] = True
+        return logs
+    return run
 
 
 def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False):
@@ -155,14 +273,17 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
 
     `jit_compile=None` chooses: XLA on a GPU; on a CPU, for a run of at least
     `TIME_XLA_FROM_STEPS` steps of `batch_size`, whichever of XLA and a plain
-    graph is faster here (`time_xla`), else `use_xla`'s rule of thumb. The
-    choice is kept in `gan.jit_compile` (and in checkpoints, for --resume)."""
+    graph is faster here (`time_xla`), else `use_xla`'s rule of thumb. Under a
+    tf.distribute strategy, no XLA unless asked: Keras itself turns XLA off
+    there, and XLA would have to compile the replicas' collectives too. A step
+    XLA cannot compile falls back to a plain graph. The choice is kept in
+    `gan.jit_compile` (and in checkpoints, for --resume)."""
     step = getattr(gan, "_compiled_train_step", None)
     if step is not None:
         return step
     strategy = distribute.model_strategy(gan)
     if strategy is not None:  # every replica runs the step (common/distribute.py)
-        if not tf.config.list_logical_devices("GPU"):
+        if jit_compile is None or not tf.config.list_logical_devices("GPU"):
             jit_compile = False  # XLA cannot compile the replicas' collectives on a CPU
         gan.jit_compile = match_xla(gan, jit_compile)
         gan._compiled_train_step = distribute.distributed_step(gan, strategy, gan.jit_compile)
@@ -179,6 +300,8 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     gan.jit_compile = match_xla(gan, jit_compile)
     if step is None:
         step = tf.function(gan.train_step, jit_compile=gan.jit_compile, reduce_retracing=True)
+        if gan.jit_compile:
+            step = _falling_back_without_xla(gan, step)
     gan._compiled_train_step = step
     return step
 
@@ -216,15 +339,34 @@ class Snapshots:
     TensorBoard too), history.csv, the loss plot, the generator (.keras) and
     the checkpoint; at the end (`final`) also the discriminator (.keras; its
     state at every interval is in the checkpoint) and the checkpoint flushed
-    to the disk. `seconds` lists the time each save took (for benchmarks/)."""
+    to the disk. `seconds` lists the time each save took (for benchmarks/).
 
-    def __init__(self, gan, history):
+    A file that cannot be written (a full disk, a folder gone) ends the run
+    with a UserError naming the folder; the checkpoint is written last, so the
+    previous one, the last good state, is kept."""
+
+    def __init__(self, gan, history, saved_step=None):
         self.gan, self.history = gan, history
         self.last_sample, self.checkpoint = None, None
+        self.saved_step = saved_step  # the step of the last checkpoint written or resumed from
         self.seconds = []
 
     def save(self, step, final=False):
         tick = time.perf_counter()
+        try:
+            self._write(step, final)
+        except OSError as error:
+            folder = os.path.dirname(error.filename) if error.filename else self.gan.out_dir
+            kept = (f"the last good checkpoint (step {self.saved_step:,}) is kept in "
+                    f"{checkpoints.checkpoint_path(self.gan.out_dir)}"
+                    if self.saved_step else "no checkpoint had been written yet")
+            raise UserError(f"Could not write to {folder} ({error.strerror or error}): free some "
+                            f"space or choose another --out; {kept}.") from None
+        self.saved_step = step + 1
+        self.seconds.append(time.perf_counter() - tick)
+        return self.checkpoint
+
+    def _write(self, step, final):
         gan, history = self.gan, self.history
         sample = gan.sample_images(step)
         if sample:
@@ -237,13 +379,69 @@ class Snapshots:
         if final:
             save_model_atomically(gan.discriminator, os.path.join(folder, "discriminator.keras"))
         self.checkpoint = checkpoints.save_checkpoint(
-            gan, step + 1, {"jit_compile": gan.jit_compile}, durable=final)
-        self.seconds.append(time.perf_counter() - tick)
-        return self.checkpoint
+            gan, step + 1, {"jit_compile": gan.jit_compile, "config": gan._run_config},
+            durable=final)
+
+
+class Progress:
+    """The progress line: steps done out of `total`, time left, this run's
+    speed (after a resume, only the steps it trained itself) and the mean of
+    each log since the previous update.
+
+    On a terminal it is one line redrawn in place twice a second; when stdout
+    is a file or a pipe (a log, CI) it prints a plain line, no control
+    characters, every `every` seconds, and one at the end."""
+
+    def __init__(self, total, every=10.0, stream=None):
+        self.stream = stream or sys.stdout
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.total, self.every = total, 0.5 if self.terminal else every
+        self.first = None  # (time, steps) at the first step, after tracing and compiling
+        self.last_print, self.width = 0.0, 0
+        self.sums, self.count = {}, 0
+
+    def update(self, steps, logs, final=False):
+        """Record the logs of one step (`steps` now done); print when it is time."""
+        now = time.perf_counter()
+        for name, value in logs.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value
+        self.count += 1
+        if self.first is None:
+            self.first = (now, steps)
+        if not final and now - self.last_print < self.every:
+            return
+        self.last_print = now
+        line = self._line(steps, now)
+        self.sums, self.count = {}, 0
+        if self.terminal:
+            padding = " " * max(0, self.width - len(line))
+            self.width = len(line)
+            self.stream.write("\r" + line + padding + ("\n" if final else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def _line(self, steps, now):
+        started, first_steps = self.first
+        speed = (now - started) / (steps - first_steps) if steps > first_steps else None
+        width = len(f"{self.total:,}")
+        parts = [f"{steps:>{width},}/{self.total:,}"]
+        if self.terminal:
+            filled = int(20 * steps / self.total)
+            parts[0] += " [" + "=" * filled + "." * (20 - filled) + "]"
+        if speed is not None:
+            left = speed * (self.total - steps)
+            parts.append(f"{speed * 1e3:.0f} ms/step" if speed < 1 else f"{speed:.1f} s/step")
+            if steps < self.total:
+                parts.append(f"{int(left // 3600)}:{int(left % 3600 // 60):02d}:"
+                             f"{int(left % 60):02d} left")
+        parts += [f"{name} {total / self.count:.4f}" for name, total in self.sums.items()]
+        return " - ".join(parts)
 
 
 def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=False,
-        tensorboard=False, evaluate=None, eval_interval=None, jit_compile=None):
+        overwrite=False, tensorboard=False, evaluate=None, eval_interval=None,
+        jit_compile=None):
     """Train `gan` until `epochs` steps are done (one "epoch" is one batch, as in Keras-GAN).
 
     Every `sample_interval` steps and at the end it writes a sample grid to
@@ -253,9 +451,16 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     `<out>/samples.gif`. Models built under a tf.distribute strategy's scope
     train on all its replicas (common/distribute.py).
 
+    An --out folder holds one run: starting a new run where one is refuses
+    (UserError) unless `resume` or `overwrite` (see `claim_out_dir`).
+
     Args:
+        quiet: no progress line (what is resumed, warnings, errors and where
+            the outputs go are still printed).
         resume: continue from `<out>/checkpoints/latest.npz` (same weights,
-            optimizer states, random state and step count as when it was saved).
+            optimizer states, random state and step count as when it was
+            saved); `epochs` is the total, so a run already there stops at once.
+        overwrite: remove the run in `<out>` and start over.
         tensorboard: also write TensorBoard events to `<out>/logs/`.
         evaluate: optional function `gan -> dict of metrics`, recorded in the
             history every `eval_interval` steps and at the end.
@@ -273,32 +478,45 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     strategy = distribute.model_strategy(gan)
     if strategy is not None and not tf.distribute.has_strategy():
         with strategy.scope():  # optimizers build their states at the first step
-            return fit(gan, epochs, batch_size, sample_interval, quiet, resume, tensorboard,
-                       evaluate, eval_interval, jit_compile)
+            return fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite,
+                       tensorboard, evaluate, eval_interval, jit_compile)
     chief = distribute.is_chief(strategy)
+    say = print if chief else (lambda *args, **kwargs: None)
+    gan._run_config = checkpoints.run_config(gan, batch_size=batch_size,
+                                             sample_interval=sample_interval)
     if chief:
-        prepare_out_dir(gan.out_dir)
+        claim_out_dir(gan.out_dir, resume, overwrite)
     done = 0
     if resume:
-        meta = checkpoints.load_checkpoint(gan)
+        warnings = []
+        meta = checkpoints.load_checkpoint(gan, gan._run_config, warn=warnings.append)
         done = meta["step"]
         if jit_compile is None:  # the resumed run compiles its step as before
             jit_compile = meta.get("jit_compile")
-        if not quiet and chief:
-            print(f"Resuming from step {done:,} ({checkpoints.checkpoint_path(gan.out_dir)}).")
-    if not chief:  # the other workers write what the chief writes, into a folder thrown away
-        out_dir, gan.out_dir, quiet = gan.out_dir, tempfile.mkdtemp(prefix="keras-gan-worker-"), True
-        prepare_out_dir(gan.out_dir)
-    history = History(gan.out_dir, resume_step=done if resume else None, tensorboard=tensorboard)
-    step_fn = compiled_step(gan, jit_compile, batch_size, epochs - done, verbose=not quiet)
-    progress = None if quiet else keras.utils.Progbar(epochs, interval=0.5, unit_name="step")
-    if progress is not None and done:
-        progress.update(done)
-    started, start_step = time.perf_counter(), done
-    logs, snapshots = {}, Snapshots(gan, history)
-    step_seconds, eval_seconds, other_seconds = [], [], 0.0
+        say(f"Resuming from step {done:,} ({checkpoints.checkpoint_path(gan.out_dir)}).")
+        if done >= epochs:
+            say(f"The run in {gan.out_dir} is already at step {done:,} (--epochs {epochs:,} "
+                f"is the total): nothing to train; ask for more --epochs to go on.")
+            return {}
+        for line in warnings:  # flags that differ from the checkpoint's
+            say(line, file=sys.stderr)
+        if chief:
+            drop_grids_after(gan.out_dir, done)
+    say(f"Outputs go to {gan.out_dir} (images/, saved_model/, checkpoints/, history.csv).")
 
+    out_dir, history = gan.out_dir, None
+    started, start_step = time.perf_counter(), done
+    logs, snapshots = {}, None
+    step_seconds, eval_seconds, other_seconds = [], [], 0.0
     try:
+        if not chief:  # the other workers write what the chief writes, into a folder thrown away
+            gan.out_dir, quiet = tempfile.mkdtemp(prefix="keras-gan-worker-"), True
+            prepare_out_dir(gan.out_dir)
+        history = History(gan.out_dir, resume_step=done if resume else None,
+                           tensorboard=tensorboard)
+        snapshots = Snapshots(gan, history, saved_step=done or None)
+        step_fn = compiled_step(gan, jit_compile, batch_size, epochs - done, verbose=not quiet)
+        progress = None if quiet else Progress(epochs)
         with _StopRequest() as stop:
             for step in range(done, epochs):
                 tick = time.perf_counter()
@@ -317,31 +535,50 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
                     eval_seconds.append(time.perf_counter() - started_eval)
                 if step % sample_interval == 0 or last or stop.requested:
                     snapshots.save(step, final=last or stop.requested)
-                if progress is not None and (step % 10 == 0 or last):
-                    progress.update(step + 1, values=list(logs.items()), finalize=last)
+                if progress is not None:
+                    progress.update(step + 1, logs, final=last or stop.requested)
                 other_seconds += time.perf_counter() - tock
                 if stop.requested:
                     print(f"\nStopped after step {step + 1:,} of {epochs:,}: checkpoint saved to "
                           f"{snapshots.checkpoint}. Continue with --resume (and the same --out).",
                           file=sys.stderr)
                     raise KeyboardInterrupt
+    except BaseException:
+        if history is not None:  # keep what it can; the error that stopped the run is the one to tell
+            with contextlib.suppress(Exception):
+                history.close()
+        raise
+    else:
+        _writing(history.close, gan.out_dir)
     finally:
-        history.close()
         if not chief:
             shutil.rmtree(gan.out_dir, ignore_errors=True)
             gan.out_dir = out_dir
+        close = getattr(getattr(gan, "dataset", None), "close", None)
+        if callable(close):  # its thread pool; it starts again if the data set is used again
+            close()
     if snapshots.last_sample and chief:
-        write_gif(sample_frames(snapshots.last_sample), os.path.join(gan.out_dir, "samples.gif"))
+        gif = os.path.join(gan.out_dir, "samples.gif")
+        _writing(lambda: write_gif(sample_frames(snapshots.last_sample), gif), gan.out_dir)
     gan.fit_timing = {"step_seconds": step_seconds, "save_seconds": snapshots.seconds,
                       "eval_seconds": eval_seconds,
                       "other_seconds": other_seconds - sum(snapshots.seconds) - sum(eval_seconds)}
     elapsed = time.perf_counter() - started
     steps_run = epochs - start_step
-    if not quiet and steps_run:
-        print(f"Trained {steps_run:,} steps in {elapsed:.0f} s ({steps_run / elapsed:.1f} steps/s). "
-              f"Samples in {os.path.join(gan.out_dir, 'images')}, models in "
-              f"{os.path.join(gan.out_dir, 'saved_model')}.")
-        skipped = getattr(getattr(gan, "dataset", None), "skipped", 0)
-        if skipped:
-            print(f"Skipped {skipped} unreadable image file(s).")
+    say(f"Trained {steps_run:,} steps in {elapsed:.0f} s ({steps_run / elapsed:.1f} steps/s). "
+        f"Samples in {os.path.join(gan.out_dir, 'images')}, models in "
+        f"{os.path.join(gan.out_dir, 'saved_model')}.")
+    skipped = getattr(getattr(gan, "dataset", None), "skipped", 0)
+    if skipped:
+        say(f"Skipped {skipped} unreadable image file(s).")
     return logs
+
+
+def _writing(write, out_dir):
+    """Run `write()`; an OSError (a full disk) becomes one sentence naming the folder."""
+    try:
+        return write()
+    except OSError as error:
+        folder = os.path.dirname(error.filename) if error.filename else out_dir
+        raise UserError(f"Could not write to {folder} ({error.strerror or error}): free some "
+                        "space or choose another --out; the checkpoint is kept.") from None

@@ -99,6 +99,11 @@ class DCGAN:
         self.combined.compile(loss="binary_crossentropy",
                               optimizer=keras.optimizers.Adam(0.0002, 0.5))
 
+    def config(self):
+        """The settings that make this model, which --resume checks (common/checkpoints.py)."""
+        return {"img_shape": self.img_shape, "latent_dim": self.latent_dim,
+                "real_label": self.real_label}
+
     def build_generator(self):
         rows, cols = self.img_rows // 4, self.img_cols // 4
         model = Sequential([

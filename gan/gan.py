@@ -89,6 +89,10 @@ class GAN:
         self.combined.compile(loss="binary_crossentropy",
                               optimizer=keras.optimizers.Adam(0.0002, 0.5))
 
+    def config(self):
+        """The settings that make this model, which --resume checks (common/checkpoints.py)."""
+        return {"img_shape": self.img_shape, "latent_dim": self.latent_dim}
+
     def build_generator(self):
         model = Sequential([
             Input(shape=(self.latent_dim,)),

@@ -132,6 +132,7 @@ class SRGAN:
         self.lr_shape = (self.hr_rows // self.scale, self.hr_cols // self.scale, self.channels)
         self.n_residual_blocks = n_residual_blocks
         self.upsample_filters = upsample_filters
+        self.vgg_layer = vgg_layer
         self.pretrain_steps = pretrain_steps
         self.pretrain_lr = pretrain_lr
         self.dataset = dataset
@@ -187,6 +188,14 @@ class SRGAN:
         self.srresnet = Model(img_lr, fake_hr, name="srresnet")
         self.srresnet.compile(loss=self.content_loss, optimizer=self.combined.optimizer)
         self._measured = None
+
+    def config(self):
+        """The settings that make this model, which --resume checks (common/checkpoints.py)."""
+        return {"hr_shape": self.hr_shape, "residual_blocks": self.n_residual_blocks,
+                "upsample_filters": self.upsample_filters,
+                "content_loss": "mse" if self.content_loss == "mse" else "vgg",
+                "vgg_layer": self.vgg_layer, "pretrain_steps": self.pretrain_steps,
+                "pretrain_lr": self.pretrain_lr}
 
     def g_learning_rate(self):
         """G's learning rate: Keras-GAN's 0.0002, after pre-training steps that
