@@ -24,6 +24,7 @@ common/image_quality.py).
     python srgan/srgan.py --hr-size 256 --epochs 30000 --batch-size 1 --residual-blocks 16 \\
         --upsample-filters 256 --pretrain-steps 0  # Keras-GAN's full-size run (GPU)
 """
+import argparse
 import os
 import sys
 
@@ -38,12 +39,14 @@ from keras.models import Model
 from common import cli, training, vgg
 from common.errors import UserError
 from common.frozen import frozen
-from common.photos import load_photos
+from common.gpu import configure_gpus
+from common.photos import load_photos, photos_to_score
 from common.superresolution import (compare_with_bicubic, evaluate_saved_generator,
-                                    flat_scores, format_scores, save_comparison)
+                                    flat_scores, format_scores, save_comparison, upscale_file)
 from common.training import binary_accuracy, train_on_batch
 
 
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class PretrainThenGAN(keras.optimizers.schedules.LearningRateSchedule):
     """Cosine decay from `pretrain_lr` to a tenth of it over `pretrain_steps`, then `gan_lr`."""
 
@@ -63,7 +66,8 @@ class PretrainThenGAN(keras.optimizers.schedules.LearningRateSchedule):
 class SRGAN:
     def __init__(self, hr_shape=(64, 64, 3), n_residual_blocks=16, upsample_filters=64,
                  dataset=None, out_dir=None, content_loss="auto", vgg_weights="imagenet",
-                 vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, pretrain_lr=0.0005, seed=None):
+                 vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, pretrain_lr=0.0005,
+                 bicubic_skip=False, seed=None):
         """
         Args:
             hr_shape: (rows, cols, channels) of the HR training crops; rows and
@@ -82,6 +86,10 @@ class SRGAN:
                 alone (SRResNet), as the paper starts SRGAN from a trained SRResNet.
             pretrain_lr: G's learning rate at the start of those steps (cosine
                 decay to a tenth of it); the GAN steps then use Keras-GAN's 0.0002.
+            bicubic_skip: add G's output to the bicubic upscaling of its input,
+                so that G learns only the detail bicubic misses and starts
+                as bicubic (Kim et al., 2016, VDSR's global residual). Keras-GAN:
+                False, G paints the whole image.
             seed: seed for weights and data order; None is random.
         """
         self.hr_rows, self.hr_cols, self.channels = hr_shape
@@ -95,6 +103,7 @@ class SRGAN:
         self.upsample_filters = upsample_filters
         self.pretrain_steps = pretrain_steps
         self.pretrain_lr = pretrain_lr
+        self.bicubic_skip = bicubic_skip
         self.dataset = dataset
         self.out_dir = out_dir or training.default_out_dir(self)
         if seed is not None:
@@ -196,9 +205,21 @@ class SRGAN:
         u1 = deconv2d(c2)
         u2 = deconv2d(u1)
 
-        # Output
-        gen_hr = layers.Conv2D(self.channels, kernel_size=9, strides=1, padding="same",
-                               activation="tanh")(u2)
+        if not self.bicubic_skip:
+            # Output: the whole HR image, through tanh into [-1, 1]
+            gen_hr = layers.Conv2D(self.channels, kernel_size=9, strides=1, padding="same",
+                                   activation="tanh")(u2)
+            return Model(img_lr, gen_hr, name="generator")
+
+        # Output: the detail that bicubic upscaling misses, added to it. The
+        # last convolution starts at zero, so the untrained G is bicubic; its
+        # colours and smooth areas come from the input, not from what a few
+        # training photos taught (without this skip, G tinted unseen photos).
+        detail = layers.Conv2D(self.channels, kernel_size=9, strides=1, padding="same",
+                               kernel_initializer="zeros")(u2)
+        bicubic = layers.UpSampling2D(size=self.scale, interpolation="bicubic")(img_lr)
+        gen_hr = layers.Add()([bicubic, detail])
+        gen_hr = layers.Activation("hard_tanh")(gen_hr)  # clipped to [-1, 1]
         return Model(img_lr, gen_hr, name="generator")
 
     def build_discriminator(self):
@@ -299,19 +320,25 @@ class SRGAN:
         `common.training.fit`.
         """
         self._quiet = options.get("quiet", False)
+        if self.bicubic_skip:  # XLA has no bicubic resize kernel: a plain graph
+            options.setdefault("jit_compile", False)
         options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
-        options.setdefault("eval_interval", sample_interval)
+        if not options.get("eval_interval"):
+            options["eval_interval"] = sample_interval
         return training.fit(self, epochs, batch_size, sample_interval, **options)
 
     def measure(self, verbose=False):
-        """PSNR and SSIM of bicubic upscaling and of G on the held-out photos
-        (Y channel, 4-pixel border cropped, 8-bit values; see common/image_quality.py)."""
+        """PSNR and SSIM of bicubic upscaling and of G on the held-out photos, on
+        the Y channel and on RGB (4-pixel border cropped, 8-bit values; see
+        common/image_quality.py), and the colour error: the mean of each RGB
+        channel minus the original's, in levels (the worst channel)."""
         if self.dataset is None:
             self.dataset = self.load_data()
         # Measured once per step: train() records the scores, then draws the figure.
         step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
         if self._measured is None or self._measured[0] != step:
-            self._measured = (step, compare_with_bicubic(self.generator, self.dataset))
+            self._measured = (step, compare_with_bicubic(self.generator, self.dataset.test_pairs(),
+                                                         self.scale))
         scores = flat_scores(self._measured[1])
         if verbose:
             print("\n" + format_scores(scores))
@@ -327,12 +354,43 @@ class SRGAN:
     save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
 
 
-@cli.run_cli
-def main(argv=None):
-    # The defaults are a CPU recipe that beats bicubic upscaling within about
-    # 30 minutes on 2 cores (README); Keras-GAN's full size is in the docstring.
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of steps, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more steps, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def srgan_arguments():
+    """The shared flags, reworded for SRGAN, and SRGAN's own."""
+    # The defaults are a CPU recipe that beats bicubic upscaling on unseen
+    # photos within about 30 minutes on 2 cores (README); Keras-GAN's full size
+    # is in the docstring.
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4800, batch_size=4,
                                  sample_interval=300, datasets=["photos"])
+    flags = parser._option_string_actions
+    parser._handle_conflict_resolve(None, [("--latent-dim", flags["--latent-dim"])])  # no noise
+    flags["--epochs"].help = ("training steps in all, the --pretrain-steps included; as in "
+                              'Keras-GAN one "epoch" is one batch')
+    flags["--data"].help = ("a folder of photos (jpg/png, any size; the last tenth by name, up "
+                            "to 50, held out for scoring). Default: datasets/img_align_celeba if "
+                            "it exists, else photos that ship with scikit-image")
+    flags["--eval-interval"].help = ("steps between scores of G against bicubic on the held-out "
+                                     "photos (PSNR, SSIM, colour error) in history.csv "
+                                     "(default: --sample-interval)")
     parser.add_argument("--hr-size", type=cli.positive_int, default=64,
                         help="side of the high-resolution training crops (multiple of 16); "
                              "the low-resolution input is a quarter of it")
@@ -340,29 +398,72 @@ def main(argv=None):
                         help="residual blocks in the generator (Keras-GAN: 16)")
     parser.add_argument("--upsample-filters", type=cli.positive_int, default=64,
                         help="filters of each upsampling convolution (Keras-GAN: 256)")
-    parser.add_argument("--pretrain-steps", type=int, default=4500,
+    parser.add_argument("--pretrain-steps", type=non_negative_int, default=4500,
                         help="first steps that train G alone with the content loss (SRResNet)")
-    parser.add_argument("--pretrain-lr", type=float, default=0.001,
+    parser.add_argument("--pretrain-lr", type=positive_float, default=0.001,
                         help="G's learning rate at the start of those steps, decaying to a "
                              "tenth of it (then Keras-GAN's 0.0002)")
+    parser.add_argument("--bicubic-skip", action=argparse.BooleanOptionalAction, default=True,
+                        help="G adds its output to the bicubic upscaling of its input "
+                             "(Keras-GAN: --no-bicubic-skip)")
+    parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=True,
+                        help="turn training crops by multiples of 90 degrees as well as "
+                             "flipping them (Keras-GAN: --no-rotate)")
     vgg.add_content_loss_arguments(parser)
     parser.add_argument("--evaluate", metavar="GENERATOR", default=None,
-                        help="only score a saved generator (.keras) against bicubic "
-                             "on the held-out photos, and save a figure")
-    args = parser.parse_args(argv)
+                        help="only score a saved generator (.keras) against bicubic on the "
+                             "held-out photos, or on every photo in --data, and save a figure "
+                             "beside the generator (or in --out)")
+    parser.add_argument("--upscale", metavar="PHOTO", default=None,
+                        help="only upscale one photo (any size) 4x with --generator, into "
+                             "--out (a file or folder; default: PHOTO_x4.png beside it)")
+    parser.add_argument("--generator", default=None,
+                        help="the saved generator (.keras) that --upscale uses")
+    return parser
+
+
+def evaluate(args):
+    """--evaluate: score a saved generator on photos it did not train on."""
+    dataset = photos_to_score(args.data)
+    name = os.path.splitext(os.path.basename(args.evaluate))[0]
+    out_dir = args.out or os.path.dirname(os.path.abspath(args.evaluate))
+    return evaluate_saved_generator(args.evaluate, dataset,
+                                    os.path.join(out_dir, f"{name}_evaluation.png"))
+
+
+def upscale_photo(args):
+    """--upscale: one photo in, the 4x photo out."""
+    if not args.generator:
+        raise UserError("--upscale needs the generator to upscale with: add --generator "
+                        "<out>/saved_model/generator.keras from a training run.")
+    if not os.path.isfile(args.upscale):
+        raise UserError(f"Photo {args.upscale} does not exist: pass the path of a .jpg or .png.")
+    stem = os.path.splitext(os.path.basename(args.upscale))[0] + "_x4.png"
+    destination = args.out or os.path.join(os.path.dirname(os.path.abspath(args.upscale)), stem)
+    if os.path.isdir(destination):
+        destination = os.path.join(destination, stem)
+    print(f"Upscaled {args.upscale} 4x with {args.generator}: "
+          f"{upscale_file(args.generator, args.upscale, destination)}")
+
+
+@cli.run_cli
+def main(argv=None):
+    args = srgan_arguments().parse_args(argv)
+    if args.upscale or args.evaluate:  # no training: the GPUs as asked, and no word of training
+        configure_gpus(args.gpu_memory_mb, args.gpus, verbose=False)
+        return upscale_photo(args) if args.upscale else evaluate(args)
     strategy = cli.set_up_devices(args)
-    dataset = load_photos(args.data, hr_size=args.hr_size)
-    if args.evaluate:
-        out_dir = args.out or os.path.dirname(os.path.abspath(__file__))
-        return evaluate_saved_generator(args.evaluate, dataset, out_dir)
+    eval_interval, args.eval_interval = args.eval_interval, None  # SRGAN's own scores, not MNIST's
+    dataset = load_photos(args.data, hr_size=args.hr_size, rotate=args.rotate)
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=args.residual_blocks,
                     upsample_filters=args.upsample_filters, dataset=dataset, out_dir=args.out,
                     content_loss=args.content_loss, vgg_weights=args.vgg_weights,
                     vgg_layer=args.vgg_layer, pretrain_steps=args.pretrain_steps,
-                    pretrain_lr=args.pretrain_lr, seed=args.seed)
+                    pretrain_lr=args.pretrain_lr, bicubic_skip=args.bicubic_skip, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
-              sample_interval=args.sample_interval, **cli.training_options(args))
+              sample_interval=args.sample_interval, eval_interval=eval_interval,
+              **cli.training_options(args))
 
 
 if __name__ == "__main__":
