@@ -256,36 +256,39 @@ class SRGAN:
         return load_photos(hr_size=self.hr_rows, scale=self.scale)
 
     def draw_batch(self, rng, batch_size):
-        """HR crops, their bicubic LR versions, and whether this step is one of
-        the SRResNet pre-training steps (a Python bool: the compiled step has
-        one graph for each phase)."""
+        """HR crops and their bicubic LR versions for D's step, a second batch
+        for G's step (Keras-GAN's loop loads one for each), and whether this
+        step is one of the SRResNet pre-training steps (a Python bool: the
+        compiled step has one graph for each phase)."""
         if self.dataset is None:
             self.dataset = self.load_data()
         imgs_hr, imgs_lr = self.dataset.sample(rng, batch_size)
+        g_imgs_hr, g_imgs_lr = self.dataset.sample(rng, batch_size)
         step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
-        return imgs_hr, imgs_lr, np.bool_(step < self.pretrain_steps)
+        return imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, np.bool_(step < self.pretrain_steps)
 
-    def train_step(self, imgs_hr, imgs_lr, pretraining=False):
-        """One step: D on real and generated HR images, then G through `combined`;
-        during the first `pretrain_steps` steps, G alone with the content loss.
+    def train_step(self, imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, pretraining=False):
+        """One step: D on real and generated HR images, then G through `combined`
+        on the second batch; during the first `pretrain_steps` steps, G alone
+        with the content loss (on the first batch).
 
         Runs compiled as a whole (see common/training.py); each
         `train_on_batch` is exactly `model.train_on_batch` of Keras-GAN's loop.
         """
         if not self.pretrain_steps:
-            return self.gan_step(imgs_hr, imgs_lr)
+            return self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr)
         # Both phases in one graph (a compiled function creates its optimizer
         # variables in its first call only); D's logs read 0 while it waits.
         return ops.cond(pretraining, lambda: self.srresnet_step(imgs_hr, imgs_lr),
-                        lambda: self.gan_step(imgs_hr, imgs_lr))
+                        lambda: self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr))
 
     def srresnet_step(self, imgs_hr, imgs_lr):
         """Pre-training (SRResNet): G learns to match the originals, no adversary yet."""
         g = train_on_batch(self.srresnet, imgs_lr, imgs_hr)
         return {"d_loss": ops.zeros(()), "d_acc": ops.zeros(()), "g_loss": g["loss"]}
 
-    def gan_step(self, imgs_hr, imgs_lr):
-        """Keras-GAN's SRGAN step."""
+    def gan_step(self, imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr):
+        """Keras-GAN's SRGAN step: D on one batch, G on the next."""
         # Adversarial ground truths: one per patch
         valid = ops.ones((ops.shape(imgs_hr)[0],) + self.disc_patch)
         fake = ops.zeros((ops.shape(imgs_hr)[0],) + self.disc_patch)
@@ -302,8 +305,10 @@ class SRGAN:
         # ------------------
         #  Train Generator
         # ------------------
-        # G wants D to label its images real, and its images to match the originals.
-        g = train_on_batch(self.combined, imgs_lr, [valid, imgs_hr])
+        # G wants D to label its images real, and its images to match the
+        # originals; on a fresh batch, as Keras-GAN's loop loads one here.
+        valid = ops.ones((ops.shape(g_imgs_hr)[0],) + self.disc_patch)
+        g = train_on_batch(self.combined, g_imgs_lr, [valid, g_imgs_hr])
 
         return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]),
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
@@ -409,6 +414,9 @@ def srgan_arguments():
     parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=True,
                         help="turn training crops by multiples of 90 degrees as well as "
                              "flipping them (Keras-GAN: --no-rotate)")
+    parser.add_argument("--shuffle-colours", action=argparse.BooleanOptionalAction, default=True,
+                        help="permute the RGB channels of training crops at random "
+                             "(Keras-GAN: --no-shuffle-colours)")
     vgg.add_content_loss_arguments(parser)
     parser.add_argument("--evaluate", metavar="GENERATOR", default=None,
                         help="only score a saved generator (.keras) against bicubic on the "
@@ -454,7 +462,8 @@ def main(argv=None):
         return upscale_photo(args) if args.upscale else evaluate(args)
     strategy = cli.set_up_devices(args)
     eval_interval, args.eval_interval = args.eval_interval, None  # SRGAN's own scores, not MNIST's
-    dataset = load_photos(args.data, hr_size=args.hr_size, rotate=args.rotate)
+    dataset = load_photos(args.data, hr_size=args.hr_size, rotate=args.rotate,
+                          shuffle_colours=args.shuffle_colours)
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=args.residual_blocks,
                     upsample_filters=args.upsample_filters, dataset=dataset, out_dir=args.out,
