@@ -3,26 +3,34 @@ super-resolution using a generative adversarial network"), Keras-GAN's recipe.
 
 G turns a low-resolution image (LR) into one 4 times larger (HR): a 9x9
 convolution, residual blocks, a long skip around them, two x2 upsampling
-stages and a 9x9 tanh output. D is a patch discriminator: it scores every
-16x16 patch of an HR image as real or generated. Each training step trains D
-on real HR crops and on G's upscaled versions of their LR images, then G
-through the combined model with two losses: the adversarial loss (D should
-take G's images for real, weight 1e-3) and the content loss (G's image should
-match the original, weight 1): the MSE of VGG19 features when VGG19's
-ImageNet weights can be had, else the pixel MSE (see common/vgg.py).
+stages and a 9x9 output. D is a patch discriminator: it scores every 16x16
+patch of an HR image as real or generated. Each training step trains D on
+real HR crops and on G's upscaled versions of their LR images, then G, on a
+second batch, through the combined model with two losses: the adversarial
+loss (D should take G's images for real, weight 1e-3) and the content loss
+(G's image should match the original, weight 1): the MSE of VGG19 features
+when VGG19's ImageNet weights can be had, else the pixel MSE (see common/vgg.py).
 
-The LR input is the HR crop downscaled 4x with a bicubic filter; PSNR and SSIM
-of G and of plain bicubic upscaling on held-out photos are printed at every
-sample interval and written to <out>/history.csv (conventions in
-common/image_quality.py).
+Keras-GAN's G paints the whole HR image through tanh. With `bicubic_skip`
+(the command line's default) G's output is added to the bicubic upscaling of
+its input instead: G learns only the detail bicubic misses, starts as
+bicubic, and takes colours and smooth areas from the input. Without it, the
+CPU recipe tinted photos it had not seen (README).
+
+The LR input is the HR crop downscaled 4x with a bicubic filter; PSNR (RGB
+and Y) and SSIM of G and of plain bicubic upscaling on held-out photos, and
+G's colour error, are printed at every sample interval and written to
+<out>/history.csv (conventions in common/image_quality.py).
 
     python srgan/srgan.py                          # offline: the photos scikit-image ships;
                                                    # a CPU recipe: 64x64 crops, 4 residual
                                                    # blocks, 4,500 SRResNet steps, 300 GAN steps
     python srgan/srgan.py --data DIR               # your own photos (CelebA: datasets/img_align_celeba)
-    python srgan/srgan.py --evaluate srgan/saved_model/generator.keras
+    python srgan/srgan.py --evaluate srgan/saved_model/generator.keras [--data DIR]
+    python srgan/srgan.py --upscale photo.jpg --generator srgan/saved_model/generator.keras
     python srgan/srgan.py --hr-size 256 --epochs 30000 --batch-size 1 --residual-blocks 16 \\
-        --upsample-filters 256 --pretrain-steps 0  # Keras-GAN's full-size run (GPU)
+        --upsample-filters 256 --pretrain-steps 0 --no-bicubic-skip --no-rotate \\
+        --no-shuffle-colours                       # Keras-GAN's full-size run (GPU)
 """
 import argparse
 import os

@@ -172,11 +172,11 @@ def test_evaluate_scores_a_saved_generator_against_bicubic(gan, tmp_path, capsys
     gan.train(epochs=1, batch_size=4, sample_interval=10, quiet=True)
     from srgan.srgan import evaluate_saved_generator
     path = str(tmp_path / "saved_model" / "generator.keras")
-    scores = evaluate_saved_generator(path, gan.dataset, str(tmp_path / "eval"))
+    scores = evaluate_saved_generator(path, gan.dataset, str(tmp_path / "eval" / "figure.png"))
     out = capsys.readouterr().out
     assert "bicubic" in out and "SRGAN" in out
     assert scores["psnr_bicubic"] == pytest.approx(gan.measure()["psnr_bicubic"])
-    assert os.path.exists(tmp_path / "eval" / "images" / "srgan_evaluation.png")
+    assert os.path.exists(tmp_path / "eval" / "figure.png")
     with pytest.raises(UserError, match="does not exist"):
         evaluate_saved_generator(str(tmp_path / "none.keras"), gan.dataset, str(tmp_path))
 
