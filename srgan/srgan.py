@@ -90,8 +90,8 @@ class SRGAN:
             content_loss: "vgg", "mse" or "auto" (VGG when its weights can be had).
             vgg_weights: "imagenet", a weights file, or None (random, for tests).
             vgg_layer: the VGG19 layer of the content loss (default: the paper's VGG54).
-            pretrain_steps: the first steps train G with the content loss
-                alone (SRResNet), as the paper starts SRGAN from a trained SRResNet.
+            pretrain_steps: the first steps train G alone with the pixel MSE
+                (SRResNet), as the paper starts SRGAN from its MSE-trained SRResNet.
             pretrain_lr: G's learning rate at the start of those steps (cosine
                 decay to a tenth of it); the GAN steps then use Keras-GAN's 0.0002.
             bicubic_skip: add G's output to the bicubic upscaling of its input,
@@ -159,11 +159,13 @@ class SRGAN:
                               loss_weights=[1e-3, 1],
                               optimizer=keras.optimizers.Adam(self.g_learning_rate(), 0.5))
 
-        # SRResNet: G alone with the content loss, for the pre-training steps.
-        # It shares the combined model's Adam (the same weights, G's), so the
-        # optimizer's step count is the training step in both phases.
+        # SRResNet: G alone with the pixel MSE, for the pre-training steps (the
+        # paper starts SRGAN from its MSE-trained SRResNet; the VGG content loss
+        # comes with the adversary). It shares the combined model's Adam (the
+        # same weights, G's), so the optimizer's step count is the training
+        # step in both phases.
         self.srresnet = Model(img_lr, fake_hr, name="srresnet")
-        self.srresnet.compile(loss=self.content_loss, optimizer=self.combined.optimizer)
+        self.srresnet.compile(loss="mse", optimizer=self.combined.optimizer)
         self._measured = None
 
     def g_learning_rate(self):
@@ -291,7 +293,8 @@ class SRGAN:
                         lambda: self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr))
 
     def srresnet_step(self, imgs_hr, imgs_lr):
-        """Pre-training (SRResNet): G learns to match the originals, no adversary yet."""
+        """Pre-training (SRResNet): G learns to match the originals pixel by pixel,
+        no adversary yet."""
         g = train_on_batch(self.srresnet, imgs_lr, imgs_hr)
         return {"d_loss": ops.zeros(()), "d_acc": ops.zeros(()), "g_loss": g["loss"]}
 
@@ -412,7 +415,7 @@ def srgan_arguments():
     parser.add_argument("--upsample-filters", type=cli.positive_int, default=64,
                         help="filters of each upsampling convolution (Keras-GAN: 256)")
     parser.add_argument("--pretrain-steps", type=non_negative_int, default=4500,
-                        help="first steps that train G alone with the content loss (SRResNet)")
+                        help="first steps that train G alone with the pixel MSE (SRResNet)")
     parser.add_argument("--pretrain-lr", type=positive_float, default=0.001,
                         help="G's learning rate at the start of those steps, decaying to a "
                              "tenth of it (then Keras-GAN's 0.0002)")

@@ -237,3 +237,17 @@ def test_rotation_turns_training_crops(tmp_path):
     halves = np.stack([hr[:, :16].mean(axis=(1, 2, 3)), hr[:, 16:].mean(axis=(1, 2, 3)),
                        hr[:, :, :16].mean(axis=(1, 2, 3)), hr[:, :, 16:].mean(axis=(1, 2, 3))])
     assert set(np.argmax(halves, axis=0)) == {0, 1, 2, 3}  # top, bottom, left, right
+
+
+def test_srresnet_pretrains_on_pixels_and_the_gan_steps_use_vgg_features(small_photos, tmp_path):
+    from common import vgg
+    weights = str(tmp_path / "vgg19_notop.weights.h5")
+    keras.applications.VGG19(include_top=False, weights=None,
+                             input_shape=(None, None, 3)).save_weights(weights)
+    gan = SRGAN(hr_shape=(32, 32, 3), n_residual_blocks=1, dataset=small_photos,
+                out_dir=str(tmp_path), content_loss="vgg", vgg_weights=weights,
+                vgg_layer="block2_conv2", bicubic_skip=True, pretrain_steps=1, seed=0)
+    assert gan.srresnet.loss == "mse"  # the paper's SRGAN starts from the MSE-trained SRResNet
+    assert isinstance(gan.combined.loss[1], vgg.VGGContentLoss)
+    logs = gan.train(epochs=2, batch_size=2, sample_interval=10, quiet=True)
+    assert np.isfinite(logs["g_loss"]) and logs["d_loss"] > 0  # the second step was a GAN step
