@@ -140,10 +140,10 @@ def evaluate_saved_generator(path, dataset, figure_path):
     generator = load_generator(path)
     pairs = dataset.test_pairs()
     print(f"Scoring {path} against bicubic upscaling on {len(pairs)} photo(s) of "
-          f"{dataset.description}: each the input of G after bicubic downscaling "
-          f"x{dataset.scale}, compared with the photo (8-bit; Y: BT.601, "
-          f"{dataset.scale}-pixel border cropped; colour error: worst RGB channel's mean "
-          "minus the original's, in levels).")
+          f"{dataset.description}: each photo is downscaled {dataset.scale}x (bicubic), "
+          f"upscaled again and compared with itself (8-bit; Y: BT.601, {dataset.scale}-pixel "
+          "border cropped; colour error: the worst RGB channel's mean minus the original's, "
+          "in levels).")
     results = compare_with_bicubic(generator, pairs, dataset.scale)
     print(format_table(results, dataset.test_names()))
     figure = save_comparison(results, pairs, figure_path, os.path.basename(path))
