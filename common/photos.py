@@ -253,8 +253,11 @@ class HighResPhotos:
                 top, left = (h - th) // 2, (w - tw) // 2
                 hr = pixels[top:top + th, left:left + tw]
                 pairs.append((_to_unit(hr), _to_unit(downscale(hr, self.scale))))
-                names.append(self._test_names[i] if self._test_names else
-                             os.path.basename(photo) if isinstance(photo, str) else f"photo {i + 1}")
+                if self._test_names:
+                    names.append(self._test_names[i])
+                else:
+                    names.append(os.path.basename(photo) if isinstance(photo, str)
+                                 else f"photo {i + 1}")
             if not pairs:
                 raise UserError(f"None of the held-out test images of {self.description} "
                                 f"could be read as a photo of at least {MIN_TEST_SIDE} pixels "

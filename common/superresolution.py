@@ -125,9 +125,9 @@ def save_comparison(results, pairs, path, caption, window=128, rows=3):
         labels.append([""] + [f"{results[name]['rgb']['images'][i]['psnr']:.2f} / "
                               f"{results[name]['images'][i]['psnr']:.2f} dB"
                               for name in ("bicubic", "srgan")] + ["PSNR RGB / Y"])
-    title = (f"{caption}: held-out mean PSNR RGB / Y, bicubic {results['bicubic']['rgb']['psnr']:.2f}"
-             f" / {results['bicubic']['psnr']:.2f} dB, SRGAN {results['srgan']['rgb']['psnr']:.2f}"
-             f" / {results['srgan']['psnr']:.2f} dB")
+    bicubic, srgan = results["bicubic"], results["srgan"]
+    title = (f"{caption}: held-out mean PSNR RGB / Y, bicubic {bicubic['rgb']['psnr']:.2f} / "
+             f"{bicubic['psnr']:.2f} dB, SRGAN {srgan['rgb']['psnr']:.2f} / {srgan['psnr']:.2f} dB")
     return save_comparison_figure(images, ["low resolution", "bicubic", "SRGAN", "original"],
                                   path, cell_labels=labels, title=title)
 

@@ -374,7 +374,8 @@ def non_negative_int(text):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of steps, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of steps, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more steps, got {value}")
     return value
