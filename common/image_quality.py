@@ -110,6 +110,14 @@ def set_scores(references, tests, border=4, channel="y"):
             "images": per_image}
 
 
+def colour_error(reference, test):
+    """How far `test`'s colours are off: the mean of each RGB channel of `test`
+    minus that of `reference` (both (H, W, 3) in [-1, 1]), in 8-bit levels.
+    A tint shows as one channel well above or below zero. Returns 3 floats."""
+    diff = to_8bit(test) - to_8bit(reference)
+    return [float(v) for v in diff.reshape(-1, diff.shape[-1]).mean(axis=0)]
+
+
 def compare_upscalers(pairs, upscalers, border=4, channel="y"):
     """Score several ways of upscaling on the same held-out images.
 
@@ -117,16 +125,25 @@ def compare_upscalers(pairs, upscalers, border=4, channel="y"):
         pairs: list of (hr, lr) images in [-1, 1], (H, W, C) and (h, w, C).
         upscalers: {name: function lr -> upscaled image (H, W, C) in [-1, 1]},
             e.g. bicubic interpolation and a generator.
+        channel: the channel of the top-level "psnr" and "ssim".
 
     Returns:
-        {name: {"psnr": mean, "ssim": mean, "images": per-image scores,
-        "outputs": the upscaled images}}.
+        {name: {"psnr": mean, "ssim": mean, "images": per-image scores (on
+        `channel`), "rgb": {"psnr", "ssim", "images"} on the RGB channels
+        (colour images), "colour": per-channel colour error in levels
+        averaged over the images, "colour_images": per image, "outputs": the
+        upscaled images}}.
     """
     hr_images = [hr for hr, _ in pairs]
     results = {}
     for name, upscale in upscalers.items():
         outputs = [np.asarray(upscale(lr), dtype=np.float32) for _, lr in pairs]
         results[name] = {**set_scores(hr_images, outputs, border, channel), "outputs": outputs}
+        if hr_images and np.shape(hr_images[0])[-1] == 3:
+            errors = [colour_error(hr, out) for hr, out in zip(hr_images, outputs)]
+            results[name].update(rgb=set_scores(hr_images, outputs, border, "rgb"),
+                                 colour=[float(v) for v in np.mean(errors, axis=0)],
+                                 colour_images=errors)
     return results
 
 

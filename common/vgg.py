@@ -136,15 +136,28 @@ def build_vgg19_features(layer=DEFAULT_LAYER, weights="imagenet"):
     return model
 
 
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class VGGContentLoss(keras.losses.Loss):
     """SRGAN's content loss: MSE between VGG19 features of the original (y_true)
     and of the generated image (y_pred), both in [-1, 1], features scaled by
-    `scale` (1/12.75 as the paper)."""
+    `scale` (1/12.75 as the paper).
 
-    def __init__(self, features, scale=FEATURE_SCALE, name="vgg_content_loss", **kwargs):
+    `features` is the model of `build_vgg19_features(layer, weights)`, built
+    from `layer` and `weights` when not given; a saved model's compile
+    configuration keeps `layer` and `weights` (not VGG19 itself) and builds
+    the features again when it is loaded."""
+
+    def __init__(self, features=None, scale=FEATURE_SCALE, layer=DEFAULT_LAYER,
+                 weights="imagenet", name="vgg_content_loss", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.features = features
+        self.features = features if features is not None else build_vgg19_features(layer, weights)
         self.scale = scale
+        self.layer = layer
+        self.weights = weights if weights is None or weights == "imagenet" else os.fspath(weights)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "layer": self.layer,
+                "weights": self.weights}
 
     def call(self, y_true, y_pred):
         target = ops.stop_gradient(self.features(y_true, training=False))
@@ -172,7 +185,7 @@ def choose_content_loss(mode="auto", weights="imagenet", layer=DEFAULT_LAYER, ve
             features = build_vgg19_features(layer, weights)
             source = {None: "random weights", "imagenet": "ImageNet weights"}.get(
                 weights, f"weights from {weights}")
-            loss = VGGContentLoss(features)
+            loss = VGGContentLoss(features, layer=layer, weights=weights)
             description = f"VGG19 {layer} features ({source})"
         except VGGWeightsUnavailable as error:
             if mode == "vgg":

@@ -3,27 +3,36 @@ super-resolution using a generative adversarial network"), Keras-GAN's recipe.
 
 G turns a low-resolution image (LR) into one 4 times larger (HR): a 9x9
 convolution, residual blocks, a long skip around them, two x2 upsampling
-stages and a 9x9 tanh output. D is a patch discriminator: it scores every
-16x16 patch of an HR image as real or generated. Each training step trains D
-on real HR crops and on G's upscaled versions of their LR images, then G
-through the combined model with two losses: the adversarial loss (D should
-take G's images for real, weight 1e-3) and the content loss (G's image should
-match the original, weight 1): the MSE of VGG19 features when VGG19's
-ImageNet weights can be had, else the pixel MSE (see common/vgg.py).
+stages and a 9x9 output. D is a patch discriminator: it scores every 16x16
+patch of an HR image as real or generated. Each training step trains D on
+real HR crops and on G's upscaled versions of their LR images, then G, on a
+second batch, through the combined model with two losses: the adversarial
+loss (D should take G's images for real, weight 1e-3) and the content loss
+(G's image should match the original, weight 1): the MSE of VGG19 features
+when VGG19's ImageNet weights can be had, else the pixel MSE (see common/vgg.py).
 
-The LR input is the HR crop downscaled 4x with a bicubic filter; PSNR and SSIM
-of G and of plain bicubic upscaling on held-out photos are printed at every
-sample interval and written to <out>/history.csv (conventions in
-common/image_quality.py).
+Keras-GAN's G paints the whole HR image through tanh. With `bicubic_skip`
+(the command line's default) G's output is added to the bicubic upscaling of
+its input instead: G learns only the detail bicubic misses, starts as
+bicubic, and takes colours and smooth areas from the input. Without it, the
+CPU recipe tinted photos it had not seen (README).
+
+The LR input is the HR crop downscaled 4x with a bicubic filter; PSNR (RGB
+and Y) and SSIM of G and of plain bicubic upscaling on held-out photos, and
+G's colour error, are printed at every sample interval and written to
+<out>/history.csv (conventions in common/image_quality.py).
 
     python srgan/srgan.py                          # offline: the photos scikit-image ships;
                                                    # a CPU recipe: 64x64 crops, 4 residual
                                                    # blocks, 4,500 SRResNet steps, 300 GAN steps
     python srgan/srgan.py --data DIR               # your own photos (CelebA: datasets/img_align_celeba)
-    python srgan/srgan.py --evaluate srgan/saved_model/generator.keras
+    python srgan/srgan.py --evaluate srgan/saved_model/generator.keras [--data DIR]
+    python srgan/srgan.py --upscale photo.jpg --generator srgan/saved_model/generator.keras
     python srgan/srgan.py --hr-size 256 --epochs 30000 --batch-size 1 --residual-blocks 16 \\
-        --upsample-filters 256 --pretrain-steps 0  # Keras-GAN's full-size run (GPU)
+        --upsample-filters 256 --pretrain-steps 0 --no-bicubic-skip --no-rotate \\
+        --no-shuffle-colours                       # Keras-GAN's full-size run (GPU)
 """
+import argparse
 import os
 import sys
 
@@ -34,16 +43,21 @@ from common import cli
 
 def command_line():
     """SRGAN's flags: the shared ones (common/cli.py) and its own. The defaults
-    are a CPU recipe that beats bicubic upscaling within about 30 minutes on 2
-    cores (README); Keras-GAN's full size is in the docstring."""
+    are a CPU recipe that beats bicubic upscaling on unseen photos within about
+    30 minutes on 2 cores (README); Keras-GAN's full size is in the docstring."""
     from common import vgg  # its flags (--content-loss, --vgg-weights, --vgg-layer)
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4800, batch_size=4,
                                  sample_interval=300, datasets=["photos"], latent_dim=None,
-                                 data_help="a folder of photos (default: "
-                                           "datasets/img_align_celeba if there, else the "
-                                           "photos scikit-image ships)",
-                                 epochs_help="training steps, the --pretrain-steps included; "
-                                             'as in Keras-GAN one "epoch" is one batch')
+                                 eval_datasets=["photos"],
+                                 data_help="a folder of photos (jpg/png, any size; the last "
+                                           "tenth by name, up to 50, held out for scoring). "
+                                           "Default: datasets/img_align_celeba if it exists, "
+                                           "else photos that ship with scikit-image",
+                                 epochs_help="training steps in all, the --pretrain-steps "
+                                             'included; as in Keras-GAN one "epoch" is one batch')
+    parser._option_string_actions["--eval-interval"].help = (
+        "steps between scores of G against bicubic on the held-out photos (PSNR, SSIM, "
+        "colour error) in history.csv (default: --sample-interval)")
     parser.add_argument("--hr-size", type=cli.positive_int, default=64,
                         help="side of the high-resolution training crops (multiple of 16); "
                              "the low-resolution input is a quarter of it")
@@ -51,15 +65,30 @@ def command_line():
                         help="residual blocks in the generator (Keras-GAN: 16)")
     parser.add_argument("--upsample-filters", type=cli.positive_int, default=64,
                         help="filters of each upsampling convolution (Keras-GAN: 256)")
-    parser.add_argument("--pretrain-steps", type=int, default=4500,
-                        help="first steps that train G alone with the content loss (SRResNet)")
-    parser.add_argument("--pretrain-lr", type=float, default=0.001,
+    parser.add_argument("--pretrain-steps", type=cli.non_negative_int, default=4500,
+                        help="first steps that train G alone with the pixel MSE (SRResNet)")
+    parser.add_argument("--pretrain-lr", type=cli.positive_float, default=0.001,
                         help="G's learning rate at the start of those steps, decaying to a "
                              "tenth of it (then Keras-GAN's 0.0002)")
+    parser.add_argument("--bicubic-skip", action=argparse.BooleanOptionalAction, default=True,
+                        help="G adds its output to the bicubic upscaling of its input "
+                             "(Keras-GAN: --no-bicubic-skip)")
+    parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=True,
+                        help="turn training crops by multiples of 90 degrees as well as "
+                             "flipping them (Keras-GAN: --no-rotate)")
+    parser.add_argument("--shuffle-colours", action=argparse.BooleanOptionalAction, default=True,
+                        help="permute the RGB channels of training crops at random "
+                             "(Keras-GAN: --no-shuffle-colours)")
     vgg.add_content_loss_arguments(parser)
     parser.add_argument("--evaluate", metavar="GENERATOR", default=None,
-                        help="only score a saved generator (.keras) against bicubic "
-                             "on the held-out photos, and save a figure")
+                        help="only score a saved generator (.keras) against bicubic on the "
+                             "held-out photos, or on every photo in --data, and save a figure "
+                             "beside the generator (or in --out)")
+    parser.add_argument("--upscale", metavar="PHOTO", default=None,
+                        help="only upscale one photo (any size) 4x with --generator, into "
+                             "--out (a file or folder; default: PHOTO_x4.png beside it)")
+    parser.add_argument("--generator", default=None,
+                        help="the saved generator (.keras) that --upscale uses")
     return parser
 
 
@@ -77,12 +106,14 @@ from keras.models import Model
 from common import training, vgg
 from common.errors import UserError
 from common.frozen import frozen
-from common.photos import load_photos
+from common.gpu import configure_gpus
+from common.photos import load_photos, photos_to_score
 from common.superresolution import (compare_with_bicubic, evaluate_saved_generator,
-                                    flat_scores, format_scores, save_comparison)
+                                    flat_scores, format_scores, save_comparison, upscale_file)
 from common.training import binary_accuracy, train_on_batch
 
 
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class PretrainThenGAN(keras.optimizers.schedules.LearningRateSchedule):
     """Cosine decay from `pretrain_lr` to a tenth of it over `pretrain_steps`, then `gan_lr`."""
 
@@ -102,7 +133,8 @@ class PretrainThenGAN(keras.optimizers.schedules.LearningRateSchedule):
 class SRGAN:
     def __init__(self, hr_shape=(64, 64, 3), n_residual_blocks=16, upsample_filters=64,
                  dataset=None, out_dir=None, content_loss="auto", vgg_weights="imagenet",
-                 vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, pretrain_lr=0.0005, seed=None):
+                 vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, pretrain_lr=0.0005,
+                 bicubic_skip=False, seed=None):
         """
         Args:
             hr_shape: (rows, cols, channels) of the HR training crops; rows and
@@ -117,10 +149,14 @@ class SRGAN:
             content_loss: "vgg", "mse" or "auto" (VGG when its weights can be had).
             vgg_weights: "imagenet", a weights file, or None (random, for tests).
             vgg_layer: the VGG19 layer of the content loss (default: the paper's VGG54).
-            pretrain_steps: the first steps train G with the content loss
-                alone (SRResNet), as the paper starts SRGAN from a trained SRResNet.
+            pretrain_steps: the first steps train G alone with the pixel MSE
+                (SRResNet), as the paper starts SRGAN from its MSE-trained SRResNet.
             pretrain_lr: G's learning rate at the start of those steps (cosine
                 decay to a tenth of it); the GAN steps then use Keras-GAN's 0.0002.
+            bicubic_skip: add G's output to the bicubic upscaling of its input,
+                so that G learns only the detail bicubic misses and starts
+                as bicubic (Kim et al., 2016, VDSR's global residual). Keras-GAN:
+                False, G paints the whole image.
             seed: seed for weights and data order; None is random.
         """
         self.hr_rows, self.hr_cols, self.channels = hr_shape
@@ -135,6 +171,7 @@ class SRGAN:
         self.vgg_layer = vgg_layer
         self.pretrain_steps = pretrain_steps
         self.pretrain_lr = pretrain_lr
+        self.bicubic_skip = bicubic_skip
         self.dataset = dataset
         self.out_dir = out_dir or training.default_out_dir(self)
         if seed is not None:
@@ -182,11 +219,13 @@ class SRGAN:
                               loss_weights=[1e-3, 1],
                               optimizer=keras.optimizers.Adam(self.g_learning_rate(), 0.5))
 
-        # SRResNet: G alone with the content loss, for the pre-training steps.
-        # It shares the combined model's Adam (the same weights, G's), so the
-        # optimizer's step count is the training step in both phases.
+        # SRResNet: G alone with the pixel MSE, for the pre-training steps (the
+        # paper starts SRGAN from its MSE-trained SRResNet; the VGG content loss
+        # comes with the adversary). It shares the combined model's Adam (the
+        # same weights, G's), so the optimizer's step count is the training
+        # step in both phases.
         self.srresnet = Model(img_lr, fake_hr, name="srresnet")
-        self.srresnet.compile(loss=self.content_loss, optimizer=self.combined.optimizer)
+        self.srresnet.compile(loss="mse", optimizer=self.combined.optimizer)
         self._measured = None
 
     def config(self):
@@ -194,8 +233,11 @@ class SRGAN:
         return {"hr_shape": self.hr_shape, "residual_blocks": self.n_residual_blocks,
                 "upsample_filters": self.upsample_filters,
                 "content_loss": "mse" if self.content_loss == "mse" else "vgg",
-                "vgg_layer": self.vgg_layer, "pretrain_steps": self.pretrain_steps,
-                "pretrain_lr": self.pretrain_lr}
+                "vgg_layer": self.vgg_layer, "bicubic_skip": self.bicubic_skip,
+                "pretrain_steps": self.pretrain_steps, "pretrain_lr": self.pretrain_lr,
+                # the augmentation of the training crops (common/photos.py)
+                "rotate": getattr(self.dataset, "rotate", None),
+                "shuffle_colours": getattr(self.dataset, "shuffle_colours", None)}
 
     def g_learning_rate(self):
         """G's learning rate: Keras-GAN's 0.0002, after pre-training steps that
@@ -244,9 +286,21 @@ class SRGAN:
         u1 = deconv2d(c2)
         u2 = deconv2d(u1)
 
-        # Output
-        gen_hr = layers.Conv2D(self.channels, kernel_size=9, strides=1, padding="same",
-                               activation="tanh")(u2)
+        if not self.bicubic_skip:
+            # Output: the whole HR image, through tanh into [-1, 1]
+            gen_hr = layers.Conv2D(self.channels, kernel_size=9, strides=1, padding="same",
+                                   activation="tanh")(u2)
+            return Model(img_lr, gen_hr, name="generator")
+
+        # Output: the detail that bicubic upscaling misses, added to it. The
+        # last convolution starts at zero, so the untrained G is bicubic; its
+        # colours and smooth areas come from the input, not from what a few
+        # training photos taught (without this skip, G tinted unseen photos).
+        detail = layers.Conv2D(self.channels, kernel_size=9, strides=1, padding="same",
+                               kernel_initializer="zeros")(u2)
+        bicubic = layers.UpSampling2D(size=self.scale, interpolation="bicubic")(img_lr)
+        gen_hr = layers.Add()([bicubic, detail])
+        gen_hr = layers.Activation("hard_tanh")(gen_hr)  # clipped to [-1, 1]
         return Model(img_lr, gen_hr, name="generator")
 
     def build_discriminator(self):
@@ -283,36 +337,40 @@ class SRGAN:
         return load_photos(hr_size=self.hr_rows, scale=self.scale)
 
     def draw_batch(self, rng, batch_size):
-        """HR crops, their bicubic LR versions, and whether this step is one of
-        the SRResNet pre-training steps (a Python bool: the compiled step has
-        one graph for each phase)."""
+        """HR crops and their bicubic LR versions for D's step, a second batch
+        for G's step (Keras-GAN's loop loads one for each), and whether this
+        step is one of the SRResNet pre-training steps (a Python bool: the
+        compiled step has one graph for each phase)."""
         if self.dataset is None:
             self.dataset = self.load_data()
         imgs_hr, imgs_lr = self.dataset.sample(rng, batch_size)
+        g_imgs_hr, g_imgs_lr = self.dataset.sample(rng, batch_size)
         step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
-        return imgs_hr, imgs_lr, np.bool_(step < self.pretrain_steps)
+        return imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, np.bool_(step < self.pretrain_steps)
 
-    def train_step(self, imgs_hr, imgs_lr, pretraining=False):
-        """One step: D on real and generated HR images, then G through `combined`;
-        during the first `pretrain_steps` steps, G alone with the content loss.
+    def train_step(self, imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, pretraining=False):
+        """One step: D on real and generated HR images, then G through `combined`
+        on the second batch; during the first `pretrain_steps` steps, G alone
+        with the content loss (on the first batch).
 
         Runs compiled as a whole (see common/training.py); each
         `train_on_batch` is exactly `model.train_on_batch` of Keras-GAN's loop.
         """
         if not self.pretrain_steps:
-            return self.gan_step(imgs_hr, imgs_lr)
+            return self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr)
         # Both phases in one graph (a compiled function creates its optimizer
         # variables in its first call only); D's logs read 0 while it waits.
         return ops.cond(pretraining, lambda: self.srresnet_step(imgs_hr, imgs_lr),
-                        lambda: self.gan_step(imgs_hr, imgs_lr))
+                        lambda: self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr))
 
     def srresnet_step(self, imgs_hr, imgs_lr):
-        """Pre-training (SRResNet): G learns to match the originals, no adversary yet."""
+        """Pre-training (SRResNet): G learns to match the originals pixel by pixel,
+        no adversary yet."""
         g = train_on_batch(self.srresnet, imgs_lr, imgs_hr)
         return {"d_loss": ops.zeros(()), "d_acc": ops.zeros(()), "g_loss": g["loss"]}
 
-    def gan_step(self, imgs_hr, imgs_lr):
-        """Keras-GAN's SRGAN step."""
+    def gan_step(self, imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr):
+        """Keras-GAN's SRGAN step: D on one batch, G on the next."""
         # Adversarial ground truths: one per patch
         valid = ops.ones((ops.shape(imgs_hr)[0],) + self.disc_patch)
         fake = ops.zeros((ops.shape(imgs_hr)[0],) + self.disc_patch)
@@ -329,8 +387,10 @@ class SRGAN:
         # ------------------
         #  Train Generator
         # ------------------
-        # G wants D to label its images real, and its images to match the originals.
-        g = train_on_batch(self.combined, imgs_lr, [valid, imgs_hr])
+        # G wants D to label its images real, and its images to match the
+        # originals; on a fresh batch, as Keras-GAN's loop loads one here.
+        valid = ops.ones((ops.shape(g_imgs_hr)[0],) + self.disc_patch)
+        g = train_on_batch(self.combined, g_imgs_lr, [valid, g_imgs_hr])
 
         return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]),
                 "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
@@ -347,19 +407,25 @@ class SRGAN:
         `common.training.fit`.
         """
         self._quiet = options.get("quiet", False)
+        if self.bicubic_skip:  # XLA has no bicubic resize kernel: a plain graph
+            options.setdefault("jit_compile", False)
         options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
-        options.setdefault("eval_interval", sample_interval)
+        if not options.get("eval_interval"):
+            options["eval_interval"] = sample_interval
         return training.fit(self, epochs, batch_size, sample_interval, **options)
 
     def measure(self, verbose=False):
-        """PSNR and SSIM of bicubic upscaling and of G on the held-out photos
-        (Y channel, 4-pixel border cropped, 8-bit values; see common/image_quality.py)."""
+        """PSNR and SSIM of bicubic upscaling and of G on the held-out photos, on
+        the Y channel and on RGB (4-pixel border cropped, 8-bit values; see
+        common/image_quality.py), and the colour error: the mean of each RGB
+        channel minus the original's, in levels (the worst channel)."""
         if self.dataset is None:
             self.dataset = self.load_data()
         # Measured once per step: train() records the scores, then draws the figure.
         step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
         if self._measured is None or self._measured[0] != step:
-            self._measured = (step, compare_with_bicubic(self.generator, self.dataset))
+            self._measured = (step, compare_with_bicubic(self.generator, self.dataset.test_pairs(),
+                                                         self.scale))
         scores = flat_scores(self._measured[1])
         if verbose:
             print("\n" + format_scores(scores))
@@ -375,22 +441,49 @@ class SRGAN:
     save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
 
 
+def evaluate(args):
+    """--evaluate: score a saved generator on photos it did not train on."""
+    dataset = photos_to_score(args.data)
+    name = os.path.splitext(os.path.basename(args.evaluate))[0]
+    out_dir = args.out or os.path.dirname(os.path.abspath(args.evaluate))
+    return evaluate_saved_generator(args.evaluate, dataset,
+                                    os.path.join(out_dir, f"{name}_evaluation.png"))
+
+
+def upscale_photo(args):
+    """--upscale: one photo in, the 4x photo out."""
+    if not args.generator:
+        raise UserError("--upscale needs the generator to upscale with: add --generator "
+                        "<out>/saved_model/generator.keras from a training run.")
+    if not os.path.isfile(args.upscale):
+        raise UserError(f"Photo {args.upscale} does not exist: pass the path of a .jpg or .png.")
+    stem = os.path.splitext(os.path.basename(args.upscale))[0] + "_x4.png"
+    destination = args.out or os.path.join(os.path.dirname(os.path.abspath(args.upscale)), stem)
+    if os.path.isdir(destination):
+        destination = os.path.join(destination, stem)
+    print(f"Upscaled {args.upscale} 4x with {args.generator}: "
+          f"{upscale_file(args.generator, args.upscale, destination)}")
+
+
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
+    if args.upscale or args.evaluate:  # no training: the GPUs as asked, and no word of training
+        configure_gpus(args.gpu_memory_mb, args.gpus, verbose=False)
+        return upscale_photo(args) if args.upscale else evaluate(args)
     strategy = cli.set_up_devices(args)
-    dataset = load_photos(args.data, hr_size=args.hr_size)
-    if args.evaluate:
-        out_dir = args.out or os.path.dirname(os.path.abspath(__file__))
-        return evaluate_saved_generator(args.evaluate, dataset, out_dir)
+    eval_interval, args.eval_interval = args.eval_interval, None  # SRGAN's own scores, not MNIST's
+    dataset = load_photos(args.data, hr_size=args.hr_size, rotate=args.rotate,
+                          shuffle_colours=args.shuffle_colours)
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=args.residual_blocks,
                     upsample_filters=args.upsample_filters, dataset=dataset, out_dir=args.out,
                     content_loss=args.content_loss, vgg_weights=args.vgg_weights,
                     vgg_layer=args.vgg_layer, pretrain_steps=args.pretrain_steps,
-                    pretrain_lr=args.pretrain_lr, seed=args.seed)
+                    pretrain_lr=args.pretrain_lr, bicubic_skip=args.bicubic_skip, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
-              sample_interval=args.sample_interval, **cli.training_options(args))
+              sample_interval=args.sample_interval, eval_interval=eval_interval,
+              **cli.training_options(args))
 
 
 if __name__ == "__main__":

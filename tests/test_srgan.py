@@ -66,7 +66,7 @@ def test_real_networks_upscale_four_times_and_score_one_patch_per_16x16_block(tm
 def test_combined_step_leaves_discriminator_unchanged_and_d_learns_in_its_own_step(gan):
     assert {id(v) for v in gan.combined.trainable_weights} == \
         {id(v) for v in gan.generator.trainable_weights}
-    hr, lr, _ = gan.draw_batch(np.random.default_rng(0), 4)
+    hr, lr, *_ = gan.draw_batch(np.random.default_rng(0), 4)
     valid = np.ones((4,) + gan.disc_patch)
     gan.discriminator.train_on_batch(hr, valid)  # D has moving statistics of its own now
     d_before = snapshot(gan.discriminator.weights)  # kernels and BatchNorm moving stats
@@ -142,7 +142,7 @@ def test_offline_default_trains_on_packaged_photos_and_holds_whole_photos_out(
     photos = load_photos(hr_size=64)
     message = capsys.readouterr().out
     assert "shipped with scikit-image and matplotlib" in message and "chelsea" in message
-    assert len(photos.train) >= 10 and len(photos.test_pairs()) == 2
+    assert len(photos.train) >= 10 and len(photos.test_pairs()) == 3
     held_out = {p.tobytes() for p in photos.test}
     assert not any(p.tobytes() in held_out for p in photos.train)
 
@@ -177,11 +177,11 @@ def test_evaluate_scores_a_saved_generator_against_bicubic(gan, tmp_path, capsys
     from srgan.srgan import evaluate_saved_generator
     path = str(tmp_path / "generator.keras")
     gan.generator.save(path)
-    scores = evaluate_saved_generator(path, gan.dataset, str(tmp_path / "eval"))
+    scores = evaluate_saved_generator(path, gan.dataset, str(tmp_path / "eval" / "figure.png"))
     out = capsys.readouterr().out
     assert "bicubic" in out and "SRGAN" in out
     assert scores["psnr_bicubic"] == pytest.approx(gan.measure()["psnr_bicubic"])
-    assert os.path.exists(tmp_path / "eval" / "images" / "srgan_evaluation.png")
+    assert os.path.exists(tmp_path / "eval" / "figure.png")
     with pytest.raises(UserError, match="does not exist"):
         evaluate_saved_generator(str(tmp_path / "none.keras"), gan.dataset, str(tmp_path))
 
@@ -197,14 +197,15 @@ def test_fused_train_step_equals_keras_gan_loop(small_photos, tmp_path):
     models = [TinySRGAN(hr_shape=(32, 32, 3), dataset=small_photos, out_dir=str(tmp_path),
                         content_loss="mse", seed=3) for _ in range(2)]
     fused, explicit = models
-    imgs_hr, imgs_lr, pretraining = fused.draw_batch(np.random.default_rng(0), 4)
-    compiled_step(fused)(imgs_hr, imgs_lr, pretraining)
+    imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, pretraining = fused.draw_batch(
+        np.random.default_rng(0), 4)
+    compiled_step(fused)(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, pretraining)
     match_xla(explicit)  # the explicit calls compiled as train() compiles its step
     valid, fake = np.ones((4,) + explicit.disc_patch), np.zeros((4,) + explicit.disc_patch)
     fake_hr = explicit.generator.predict(imgs_lr, verbose=0)
     explicit.discriminator.train_on_batch(imgs_hr, valid)
     explicit.discriminator.train_on_batch(fake_hr, fake)
-    explicit.combined.train_on_batch(imgs_lr, [valid, imgs_hr])
+    explicit.combined.train_on_batch(g_imgs_lr, [valid, g_imgs_hr])  # Keras-GAN's second batch
     for a, b in zip(fused.generator.weights + fused.discriminator.weights,
                     explicit.generator.weights + explicit.discriminator.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=a.path)
