@@ -173,6 +173,7 @@ def test_dcgan_help_takes_about_a_second():
     assert seconds < 3.0, f"--help took {seconds:.1f} s"
 
 
+@pytest.mark.slow  # a real process (its own TensorFlow start-up)
 def test_tensorflow_start_up_lines_stay_off_the_terminal():
     code = """
 import argparse
