@@ -23,56 +23,27 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 MAX_SEED = 2**32 - 1
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _checked_number(convert, accept, expected):
+    """An argparse type: `convert` the text (int or float), then check it with
+    `accept`; a mistake is one line, "expected <expected>, got <what was given>"."""
+    def check(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        return value
+    return check
 
 
-def non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
-
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0.0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
-
-
-def unit_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {value}")
-    return value
-
-
-def seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number from 0 to {MAX_SEED}, got {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, "
-                                         f"got {value}")
-    return value
+positive_int = _checked_number(int, lambda value: value >= 1, "a positive integer")
+non_negative_int = _checked_number(int, lambda value: value >= 0, "a whole number >= 0")
+positive_float = _checked_number(float, lambda value: 0.0 < value < float("inf"),
+                                 "a positive number")
+unit_float = _checked_number(float, lambda value: 0.0 < value <= 1.0, "a number in (0, 1]")
+seed = _checked_number(int, lambda value: 0 <= value <= MAX_SEED,
+                       f"a whole number from 0 to {MAX_SEED}")
 
 
 def gpu_list(text):
