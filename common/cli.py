@@ -15,8 +15,8 @@ import tempfile
 
 from common.errors import UserError  # noqa: F401  (re-exported for model scripts)
 
-# The names common/distribute.py builds a strategy for (kept here so that the
-# parser needs no TensorFlow).
+# The names common/distribute.py builds a strategy for (here, so that the parser
+# needs no TensorFlow; distribute.py imports them).
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 # The largest seed every random generator a run seeds accepts (numpy's: 2**32 - 1).
@@ -162,8 +162,10 @@ def training_options(args):
     options = {"quiet": args.quiet, "resume": args.resume, "overwrite": args.overwrite,
                "tensorboard": args.tensorboard}
     if args.eval_interval:
-        from common.metrics import training_evaluator
-        options.update(evaluate=training_evaluator(), eval_interval=args.eval_interval)
+        options["eval_interval"] = args.eval_interval
+        if args.dataset == "mnist":  # the zoo's digit classifier; SRGAN scores its own way
+            from common.metrics import training_evaluator
+            options["evaluate"] = training_evaluator()
     return options
 
 

@@ -28,9 +28,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common.cli import STRATEGIES
 from common.errors import UserError
-
-STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 def split_cpu(devices):

@@ -10,7 +10,7 @@ from keras import ops
 from common.errors import UserError
 from common.image_quality import compare_upscalers, save_comparison_figure, to_8bit
 from common.metrics import load_generator
-from common.photos import bicubic_upscale, read_photo
+from common.photos import bicubic_upscale, photos_to_score, read_photo
 
 # Tiles of the LR image that G upscales at a time (a 4x output tile of
 # 512 x 512 with 64 filters is about 64 MB of float32 per activation), and the
@@ -170,4 +170,31 @@ def upscale_file(generator, source, destination, scale=4):
     except (OSError, ValueError) as error:
         raise UserError(f"Could not write {destination} ({error}): give a writable path "
                         "ending in .png or .jpg.") from None
+    return destination
+
+
+def evaluate_command(generator_path, data=None, out=None):
+    """`--evaluate G.keras [--data DIR] [--out DIR]`: score a saved generator on
+    the packaged held-out photos, or on every photo in `data`; the figure goes
+    beside the generator (`<name>_evaluation.png`) or into `out`."""
+    name = os.path.splitext(os.path.basename(generator_path))[0]
+    folder = out or os.path.dirname(os.path.abspath(generator_path))
+    return evaluate_saved_generator(generator_path, photos_to_score(data),
+                                    os.path.join(folder, f"{name}_evaluation.png"))
+
+
+def upscale_command(photo, generator_path, out=None):
+    """`--upscale PHOTO --generator G.keras [--out FILE|DIR]`: write the photo
+    4x larger, by default as PHOTO_x4.png beside it."""
+    if not generator_path:
+        raise UserError("--upscale needs the generator to upscale with: add --generator "
+                        "<out>/saved_model/generator.keras from a training run.")
+    if not os.path.isfile(photo):
+        raise UserError(f"Photo {photo} does not exist: pass the path of a .jpg or .png.")
+    stem = os.path.splitext(os.path.basename(photo))[0] + "_x4.png"
+    destination = out or os.path.join(os.path.dirname(os.path.abspath(photo)), stem)
+    if os.path.isdir(destination):
+        destination = os.path.join(destination, stem)
+    print(f"Upscaled {photo} 4x with {generator_path}: "
+          f"{upscale_file(generator_path, photo, destination)}")
     return destination

@@ -107,9 +107,9 @@ from common import training, vgg
 from common.errors import UserError
 from common.frozen import frozen
 from common.gpu import configure_gpus
-from common.photos import load_photos, photos_to_score
-from common.superresolution import (compare_with_bicubic, evaluate_saved_generator,
-                                    flat_scores, format_scores, save_comparison, upscale_file)
+from common.photos import load_photos
+from common.superresolution import (compare_with_bicubic, evaluate_command, flat_scores,
+                                    format_scores, save_comparison, upscale_command)
 from common.training import binary_accuracy, train_on_batch
 
 
@@ -441,38 +441,15 @@ class SRGAN:
     save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
 
 
-def evaluate(args):
-    """--evaluate: score a saved generator on photos it did not train on."""
-    dataset = photos_to_score(args.data)
-    name = os.path.splitext(os.path.basename(args.evaluate))[0]
-    out_dir = args.out or os.path.dirname(os.path.abspath(args.evaluate))
-    return evaluate_saved_generator(args.evaluate, dataset,
-                                    os.path.join(out_dir, f"{name}_evaluation.png"))
-
-
-def upscale_photo(args):
-    """--upscale: one photo in, the 4x photo out."""
-    if not args.generator:
-        raise UserError("--upscale needs the generator to upscale with: add --generator "
-                        "<out>/saved_model/generator.keras from a training run.")
-    if not os.path.isfile(args.upscale):
-        raise UserError(f"Photo {args.upscale} does not exist: pass the path of a .jpg or .png.")
-    stem = os.path.splitext(os.path.basename(args.upscale))[0] + "_x4.png"
-    destination = args.out or os.path.join(os.path.dirname(os.path.abspath(args.upscale)), stem)
-    if os.path.isdir(destination):
-        destination = os.path.join(destination, stem)
-    print(f"Upscaled {args.upscale} 4x with {args.generator}: "
-          f"{upscale_file(args.generator, args.upscale, destination)}")
-
-
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
     if args.upscale or args.evaluate:  # no training: the GPUs as asked, and no word of training
         configure_gpus(args.gpu_memory_mb, args.gpus, verbose=False)
-        return upscale_photo(args) if args.upscale else evaluate(args)
+        if args.upscale:
+            return upscale_command(args.upscale, args.generator, args.out)
+        return evaluate_command(args.evaluate, args.data, args.out)
     strategy = cli.set_up_devices(args)
-    eval_interval, args.eval_interval = args.eval_interval, None  # SRGAN's own scores, not MNIST's
     dataset = load_photos(args.data, hr_size=args.hr_size, rotate=args.rotate,
                           shuffle_colours=args.shuffle_colours)
     with strategy.scope():  # one device, or every replica (common/distribute.py)
@@ -482,8 +459,7 @@ def main(argv=None):
                     vgg_layer=args.vgg_layer, pretrain_steps=args.pretrain_steps,
                     pretrain_lr=args.pretrain_lr, bicubic_skip=args.bicubic_skip, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
-              sample_interval=args.sample_interval, eval_interval=eval_interval,
-              **cli.training_options(args))
+              sample_interval=args.sample_interval, **cli.training_options(args))
 
 
 if __name__ == "__main__":

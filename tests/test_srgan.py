@@ -174,7 +174,7 @@ def test_hr_size_must_be_a_multiple_of_16(tmp_path):
 
 
 def test_evaluate_scores_a_saved_generator_against_bicubic(gan, tmp_path, capsys):
-    from srgan.srgan import evaluate_saved_generator
+    from common.superresolution import evaluate_saved_generator
     path = str(tmp_path / "generator.keras")
     gan.generator.save(path)
     scores = evaluate_saved_generator(path, gan.dataset, str(tmp_path / "eval" / "figure.png"))

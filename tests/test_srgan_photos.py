@@ -196,9 +196,6 @@ def test_schedule_and_vgg_content_loss_survive_serialization(tmp_path):
 
 
 def test_combined_model_saves_and_loads_with_its_schedule(small_photos, tmp_path):
-    from common.frozen import FrozenDiscriminator
-    if "get_config" not in vars(FrozenDiscriminator):
-        pytest.skip("needs FrozenDiscriminator.get_config (issue 14, item 10: common/frozen.py)")
     gan = tiny_srgan(small_photos, tmp_path, pretrain_steps=5)
     path = str(tmp_path / "combined.keras")
     gan.combined.save(path)
