@@ -112,7 +112,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--photos", nargs="*", default=None, help="image files instead")
     args = parser.parse_args()
-    from common.metrics import load_generator
+    from common.evaluation import load_generator
     if args.photos:
         from PIL import Image
         photos = {}

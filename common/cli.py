@@ -164,7 +164,7 @@ def training_options(args):
     if args.eval_interval:
         options["eval_interval"] = args.eval_interval
         if args.dataset == "mnist":  # the zoo's digit classifier; SRGAN scores its own way
-            from common.metrics import training_evaluator
+            from common.evaluation import training_evaluator
             options["evaluate"] = training_evaluator()
     return options
 

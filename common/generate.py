@@ -22,7 +22,7 @@ from common import cli
 from common.errors import UserError
 from common.data import SINE_POINTS, sine_target, sine_x
 from common.images import save_curves, save_image_grid, tile_images
-from common.metrics import generator_inputs, load_generator
+from common.evaluation import generator_inputs, load_generator
 
 
 def generate(model, noise, labels=None):

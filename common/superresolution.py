@@ -9,7 +9,7 @@ from keras import ops
 
 from common.errors import UserError
 from common.image_quality import compare_upscalers, save_comparison_figure, to_8bit
-from common.metrics import load_generator
+from common.evaluation import load_generator
 from common.photos import bicubic_upscale, photos_to_score, read_photo
 
 # Tiles of the LR image that G upscales at a time (a 4x output tile of

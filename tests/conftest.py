@@ -46,9 +46,9 @@ def mnist_npz(mnist, tmp_path_factory):
 def classifier_cache(offline, tmp_path_factory):
     """A folder holding the MNIST metrics' classifier, trained once for the
     session, briefly (2 epochs on 1,000 digits: seconds, not the real 15 on 4,000)."""
-    from common import metrics
+    from common import classifier
     folder = str(tmp_path_factory.mktemp("classifier_cache"))
-    metrics.build_classifier(folder, verbose=False, epochs=2, train_digits=1000)
+    classifier.build_classifier(folder, verbose=False, epochs=2, train_digits=1000)
     return folder
 
 
