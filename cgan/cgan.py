@@ -14,6 +14,7 @@ and an extra image channel for D.
 
     python cgan/cgan.py                 # MNIST digits, Keras-GAN's MLP recipe
     python cgan/cgan.py --arch conv     # the conditional DCGAN
+    python cgan/cgan.py --data DIR      # your own images, one subfolder per class
 """
 import os
 import sys
@@ -26,7 +27,9 @@ from common import cli
 def command_line():
     """CGAN's flags: the shared ones (common/cli.py) with Keras-GAN's defaults, and --arch."""
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=20000, batch_size=32,
-                                 sample_interval=1000, datasets=["mnist"])
+                                 sample_interval=1000,
+                                 datasets=["mnist", "fashion_mnist", "cifar10", "cifar100"])
+    cli.image_arguments(parser)
     parser.add_argument("--arch", choices=["conv", "mlp"], default="mlp",
                         help="mlp: Keras-GAN's multilayer perceptrons; conv: a conditional "
                              "DCGAN (transposed convolutions in G, convolutions in D)")
@@ -46,26 +49,32 @@ from keras.models import Model, Sequential
 
 from common import data, training
 from common.frozen import frozen
-from common.images import class_grid_inputs, save_image_grid
+from common.images import class_grid_inputs, save_class_grid
 from common.training import binary_accuracy, train_on_batch
 
 
 class CGAN:
     arch = "mlp"  # --arch: Keras-GAN's multilayer perceptrons
 
-    def __init__(self, img_shape=(28, 28, 1), num_classes=10, latent_dim=100, dataset=None,
-                 out_dir=None, seed=None):
+    def __init__(self, img_shape=(28, 28, 1), num_classes=None, latent_dim=100, dataset=None,
+                 out_dir=None, seed=None, class_names=None):
         """
         Args:
             img_shape: (rows, cols, channels) of one image.
-            num_classes: how many labels there are (10 digits).
+            num_classes: how many labels there are; default len(class_names),
+                else 10 (the digits).
             latent_dim: size of the noise vector.
-            dataset: (images (N, rows, cols, channels) in [-1, 1], labels (N,)
-                ints), as `common.data.load_mnist` returns; None loads MNIST
-                when training starts.
+            dataset: `common.data.load_training_data(..., labelled=True)`, or
+                (images (N, rows, cols, channels) in [-1, 1], labels (N,) ints)
+                as `common.data.load_mnist` returns; None loads MNIST when
+                training starts.
             out_dir: where images/ and saved_model/ go; default this file's folder.
             seed: seed for weights, data order and noise; None is random.
+            class_names: the name of each label, for the sample grids and the
+                saved generator (`common.generate --class`); default "0", "1", ...
         """
+        self.class_names = data.class_names_of(num_classes, class_names)
+        num_classes = len(self.class_names)
         self.img_rows, self.img_cols, self.channels = img_shape
         self.img_shape = tuple(img_shape)
         self.num_classes = num_classes
@@ -76,7 +85,7 @@ class CGAN:
             keras.utils.set_random_seed(seed)
         self.rng = np.random.default_rng(seed)
         # The same inputs for every sample grid, so grids are comparable:
-        # one column per digit, one noise vector per row.
+        # one column per class (at most 10 shown), one noise vector per row.
         self.sample_noise, self.sample_labels = class_grid_inputs(
             self.rng, latent_dim, num_classes, rows=10)
 
@@ -109,8 +118,8 @@ class CGAN:
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
-        return {"arch": self.arch, "img_shape": self.img_shape, "num_classes": self.num_classes,
-                "latent_dim": self.latent_dim}
+        return {"arch": self.arch, "class_names": self.class_names, "img_shape": self.img_shape,
+                "num_classes": self.num_classes, "latent_dim": self.latent_dim}
 
     def build_generator(self):
         model = Sequential([
@@ -216,12 +225,12 @@ class CGAN:
         return training.fit(self, epochs, batch_size, sample_interval, **options)
 
     def sample_images(self, step):
-        """Save a grid with one labelled column per digit 0-9 and one row per
-        noise vector (the same inputs every time)."""
+        """Save a grid with one column per class, labelled with its name, and
+        one row per noise vector (the same inputs every time)."""
         gen_imgs = self.generator([self.sample_noise, self.sample_labels], training=False)
-        return save_image_grid(ops.convert_to_numpy(gen_imgs),
-                               os.path.join(self.out_dir, "images", f"mnist_{step}.png"),
-                               cols=self.num_classes, col_labels=range(self.num_classes))
+        return save_class_grid(ops.convert_to_numpy(gen_imgs), self.sample_labels,
+                               self.class_names,
+                               os.path.join(self.out_dir, "images", f"mnist_{step}.png"))
 
     save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
 
@@ -288,11 +297,14 @@ ARCHITECTURES = {"mlp": CGAN, "conv": ConditionalDCGAN}
 def main(argv=None):
     args = command_line().parse_args(argv)
     strategy = cli.set_up_devices(args)
-    images, labels = data.load_mnist(args.data)
-    cli.warn_if_batch_exceeds(args.batch_size, len(images))
+    # The conditional DCGAN grows a quarter-size map twice: sides divisible by 4.
+    dataset = data.load_training_data(args.dataset, args.data, args.img_size, args.channels,
+                                      labelled=True, size_multiple=4 if args.arch == "conv" else 1)
+    cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
-        gan = ARCHITECTURES[args.arch](img_shape=images.shape[1:], latent_dim=args.latent_dim,
-                                       dataset=(images, labels), out_dir=args.out, seed=args.seed)
+        gan = ARCHITECTURES[args.arch](img_shape=dataset.shape, latent_dim=args.latent_dim,
+                                       class_names=dataset.class_names, dataset=dataset,
+                                       out_dir=args.out, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

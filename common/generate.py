@@ -1,14 +1,18 @@
-"""Draw from a saved generator: a grid, one chosen digit, or a latent-space walk.
+"""Draw from a saved generator: a grid, one chosen class, or a latent-space walk.
 
     python -m common.generate dcgan/saved_model/generator.keras --out grid.png
-    python -m common.generate cgan/saved_model/generator.keras --digit 7 --out sevens.png
+    python -m common.generate cgan/saved_model/generator.keras --class 7 --out sevens.png
+    python -m common.generate runs/pets/saved_model/generator.keras --class cat
     python -m common.generate dcgan/saved_model/generator.keras --walk walk.gif
     python -m common.generate gan/saved_model/generator.keras --out curves.png  # the sine GAN
 
 Works with any generator of the zoo that maps noise (N, latent_dim), or for
 conditional models [noise (N, latent_dim), label (N, 1)], to images in [-1, 1];
 the sine GAN's generator (noise to 15 points of a curve) gives a plot of its
-curves against sin(pi x), as training draws them.
+curves against sin(pi x), as training draws them. A conditional model's class
+names are read from the class_names.json its run saved beside it (else the
+classes are numbered 0, 1, ...); `--class` takes a name or a number, and
+`--digit` is the same flag under its older name.
 """
 import argparse
 import os
@@ -21,8 +25,8 @@ import numpy as np
 from common import cli
 from common.errors import UserError
 from common.data import SINE_POINTS, sine_target, sine_x
-from common.images import save_curves, save_image_grid, tile_images
-from common.evaluation import generator_inputs, load_generator
+from common.images import save_curves, save_image_grid, shown_classes, tile_images
+from common.evaluation import generator_inputs, load_generator, saved_class_names
 
 
 def generate(model, noise, labels=None):
@@ -40,15 +44,16 @@ def slerp(a, b, t):
     return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
-def latent_walk(model, latent_dim, conditional, rng, walkers=8, stops=5, frames_per_stop=12):
+def latent_walk(model, latent_dim, conditional, rng, walkers=8, stops=5, frames_per_stop=12,
+                num_classes=10):
     """Frames of `walkers` images, each gliding through `stops` random noise
-    points (conditional: the label also steps through the digits)."""
+    points (conditional: the label also steps through the classes)."""
     points = rng.normal(size=(walkers, stops + 1, latent_dim))
     frames = []
     for stop in range(stops):
         for t in np.linspace(0.0, 1.0, frames_per_stop, endpoint=False):
             noise = np.stack([slerp(p[stop], p[stop + 1], t) for p in points]).astype("float32")
-            labels = (np.arange(walkers) + stop) % 10 if conditional else None
+            labels = (np.arange(walkers) + stop) % num_classes if conditional else None
             frames.append(tile_images(generate(model, noise, labels), cols=walkers))
     return frames
 
@@ -70,6 +75,18 @@ def draw_curves(model, latent_dim, rng, args):
     print(f"Wrote {len(curves)} generated curves to {args.out}.")
 
 
+def class_index(chosen, class_names):
+    """The label of the class `chosen` names (a class name, else a number);
+    a UserError listing the classes otherwise."""
+    if chosen in class_names:
+        return class_names.index(chosen)
+    if chosen.isdigit() and int(chosen) < len(class_names):
+        return int(chosen)
+    shown = ", ".join(class_names[:20]) + (", ..." if len(class_names) > 20 else "")
+    raise UserError(f"This generator has no class {chosen!r}: choose one of {shown} "
+                    f"(or a number from 0 to {len(class_names) - 1}).")
+
+
 @cli.run_cli
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -77,9 +94,11 @@ def main(argv=None):
     parser.add_argument("generator", help="a saved generator.keras")
     parser.add_argument("--out", default="generated.png", help="PNG grid to write")
     parser.add_argument("--n", type=cli.positive_int, default=None,
-                        help="images in the grid (default: 25; conditional: 10 per digit)")
-    parser.add_argument("--digit", type=int, choices=range(10), default=None,
-                        help="conditional models: draw only this digit")
+                        help="images in the grid (default: 25; conditional: 5 per class "
+                             "shown, at most 10 classes)")
+    parser.add_argument("--class", "--digit", dest="chosen", default=None, metavar="NAME",
+                        help="conditional models: draw only this class, by name (as its class "
+                             "folder was called) or number; --digit is the same flag")
     parser.add_argument("--walk", default=None, metavar="GIF",
                         help="write a latent-space walk as an animated GIF instead of a grid")
     parser.add_argument("--seed", type=cli.seed, default=None, help="random seed for the noise")
@@ -89,26 +108,30 @@ def main(argv=None):
     model = load_generator(args.generator)
     latent_dim, conditional = generator_inputs(model)
     rng = np.random.default_rng(args.seed)
-    if args.digit is not None and not conditional:
-        raise UserError(f"--digit needs a conditional generator (CGAN, ACGAN); "
+    if args.chosen is not None and not conditional:
+        raise UserError(f"--class needs a conditional generator (CGAN, ACGAN); "
                         f"{args.generator} takes noise only.")
+    class_names = saved_class_names(args.generator, model) if conditional else []
+    chosen = class_index(args.chosen, class_names) if args.chosen is not None else None
     draws_curves = len(model.outputs[0].shape) == 2  # (N, points): the sine GAN
     if draws_curves:
         return draw_curves(model, latent_dim, rng, args)
     if args.walk:
         import imageio.v3 as iio
-        frames = latent_walk(model, latent_dim, conditional, rng)
+        frames = latent_walk(model, latent_dim, conditional, rng,
+                             num_classes=len(class_names) or 10)
         big = [np.repeat(np.repeat(f, 3, axis=0), 3, axis=1) for f in frames]
         iio.imwrite(args.walk, np.stack(big), duration=80, loop=0, extension=".gif")
         print(f"Wrote a {len(frames)}-frame latent walk to {args.walk}.")
         return
-    if conditional and args.digit is None:
-        rows = -(-(args.n or 50) // 10)
-        labels = np.tile(np.arange(10), rows)
-        cols, col_labels = 10, list(range(10))
+    if conditional and chosen is None:
+        shown = shown_classes(len(class_names))
+        rows = -(-(args.n or 5 * len(shown)) // len(shown))
+        labels = np.tile(shown, rows)
+        cols, col_labels = len(shown), [class_names[k] for k in shown]
     else:
         n = args.n or 25
-        labels = np.full(n, args.digit) if conditional else None
+        labels = np.full(n, chosen) if conditional else None
         cols, col_labels = int(np.ceil(np.sqrt(n))), None
     noise = rng.normal(size=(len(labels) if labels is not None else n, latent_dim))
     images = generate(model, noise.astype("float32"), labels)

@@ -66,25 +66,44 @@ def _label_strip(width, centers, labels, title):
     return strip
 
 
-def class_grid_inputs(rng, latent_dim, num_classes=10, rows=10):
+def shown_classes(num_classes, columns=10):
+    """The classes a grid shows: all when there are at most `columns`, else
+    `columns` of them spread evenly (first and last included)."""
+    return np.unique(np.linspace(0, num_classes - 1, min(num_classes, columns)).round()
+                     ).astype("int32")
+
+
+def class_grid_inputs(rng, latent_dim, num_classes=10, rows=10, columns=10):
     """The fixed inputs of a conditional model's sample grid.
 
-    Column k asks for class k; each row has one noise vector, shared by its
-    columns, so a row shows what the label alone changes.
+    Column k asks for the k-th class shown; each row has one noise vector,
+    shared by its columns, so a row shows what the label alone changes. With
+    more than `columns` classes, `columns` of them spread evenly are shown.
 
     Args:
         rng: numpy Generator the noise is drawn with.
         latent_dim: size of the noise vector.
-        num_classes: columns (one per class, in order 0 .. num_classes - 1).
+        num_classes: how many classes the model knows.
         rows: rows of different noise.
+        columns: the most classes a grid shows.
 
     Returns:
-        noise: float32 (rows * num_classes, latent_dim), row-major like the grid.
-        labels: int32 (rows * num_classes, 1).
+        noise: float32 (rows * shown, latent_dim), row-major like the grid.
+        labels: int32 (rows * shown, 1), the classes shown in order on every row.
     """
+    shown = shown_classes(num_classes, columns)
     noise = rng.normal(0, 1, (rows, latent_dim)).astype("float32")
-    labels = np.tile(np.arange(num_classes, dtype="int32"), rows).reshape(-1, 1)
-    return np.repeat(noise, num_classes, axis=0), labels
+    labels = np.tile(shown, rows).reshape(-1, 1)
+    return np.repeat(noise, len(shown), axis=0), labels
+
+
+def save_class_grid(images, labels, class_names, path):
+    """Save a conditional model's grid (inputs from `class_grid_inputs`): one
+    column per class shown, labelled with its name; returns `path`."""
+    labels = np.asarray(labels).reshape(-1)
+    cols = len(np.unique(labels))
+    return save_image_grid(images, path, cols=cols,
+                           col_labels=[class_names[k] for k in labels[:cols]])
 
 
 def save_curves(curves, x, target, path, title=None):

