@@ -134,14 +134,14 @@ CIFAR100_CLASSES = (
     "skunk skyscraper snail snake spider squirrel streetcar sunflower sweet_pepper table tank "
     "telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree "
     "wolf woman worm").split()
-# name: (the files keras.datasets reads from its cache (~/.keras/datasets), what
-# to download to place them there by hand, the class names)
+# name: (the files keras.datasets reads from its cache (~/.keras/datasets), where
+# to download them from by hand (the file, or the folder of several), the class names)
 KERAS_DATASETS = {
     "mnist": (["mnist.npz"], f"{_KERAS_URL}mnist.npz", [str(k) for k in range(10)]),
     "fashion_mnist": ([os.path.join("fashion-mnist", name) for name in (
         "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
         "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")],
-        f"the four files from {_KERAS_URL}",
+        _KERAS_URL,
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
          "Bag", "Ankle boot"]),
     "cifar10": (["cifar-10-batches-py-target_archive"],
@@ -173,10 +173,12 @@ def load_keras_dataset(name, verbose=True):
     files, source, class_names = KERAS_DATASETS[name]
     paths = [os.path.join(keras_cache(), f) for f in files]
     if not all(os.path.isfile(p) for p in paths) and not _online():
-        where = (paths[0] if len(paths) == 1 else os.path.dirname(paths[0]) + os.sep)
+        place = (f"download {source} and save it as {paths[0]}" if len(paths) == 1 else
+                 f"download {', '.join(os.path.basename(p) for p in paths)} from {source} into "
+                 f"{os.path.dirname(paths[0]) + os.sep}")
         raise UserError(f"keras.datasets.{name} is not in the Keras cache and the network "
-                        f"cannot be reached: download {source} and save it as {where} (or run "
-                        "once with the network), then start again.")
+                        f"cannot be reached: {place} (or run once with the network), then "
+                        "start again.")
     import keras
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(30)  # a stalled download must not hang the run
@@ -246,7 +248,7 @@ def load_training_data(dataset="mnist", path=None, img_size=None, channels=None,
         return images
     if dataset == "mnist":
         images, labels = load_mnist(path, verbose=verbose)
-        images = ArrayImages(images, labels)
+        images = ArrayImages(images, labels, KERAS_DATASETS["mnist"][2])  # always ten digits
     elif path:
         raise UserError(f"--data {path} is not a folder, and --dataset {dataset} comes from "
                         "keras.datasets: leave out --data, or pass a folder of images.")
@@ -487,12 +489,16 @@ class ImageFolder:
         """Indices and images of `batch_size` readable files drawn at random
         (with replacement, as Keras-GAN draws its batches)."""
         from concurrent.futures import ThreadPoolExecutor
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
         indices, images = [], []
         while len(images) < batch_size:
             picks = rng.integers(0, len(self.paths), batch_size - len(images))
-            for index, image in zip(picks, self._pool.map(self._load, picks)):
+            # Images in the cache are taken from it; the pool decodes the others.
+            missing = sorted({int(i) for i in picks if i not in self._cache})
+            if missing and self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
+            read = dict(zip(missing, self._pool.map(self._load, missing))) if missing else {}
+            for index in picks:
+                image = read[index] if index in read else self._cache.get(index)
                 if image is not None:
                     indices.append(index)
                     images.append(image)
