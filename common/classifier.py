@@ -351,7 +351,7 @@ def _folder_images(data_dir, image_shape):
 
 
 def build_folder_classifier(data_dir, image_shape, folder=None, epochs=None, held_out=0.2,
-                            max_images=20_000, batch_size=64, seed=0, verbose=True):
+                            max_images=None, batch_size=64, seed=0, verbose=True):
     """Train a classifier on the classes of `data_dir` (one subfolder per
     class, `common.data.list_classes`), read at `image_shape` (the
     generator's), and cache it under the folder's fingerprint.
@@ -364,8 +364,9 @@ def build_folder_classifier(data_dir, image_shape, folder=None, epochs=None, hel
             60,000 images.
         held_out: fraction of each class kept out of training (at least one
             image of a class with two or more).
-        max_images: read at most this many images, drawn at random (keeps
-            the scoring of a large folder within memory).
+        max_images: read at most this many images, drawn at random; None:
+            20,000, or fewer so that they take at most 512 MB (the scoring of
+            a large folder stays within memory).
         batch_size, seed: of the training.
 
     Returns:
@@ -374,6 +375,8 @@ def build_folder_classifier(data_dir, image_shape, folder=None, epochs=None, hel
     folder = _make_cache(folder)
     dataset = _folder_images(data_dir, image_shape)
     rng = np.random.default_rng(seed)
+    if max_images is None:
+        max_images = min(20_000, 512 * 2**20 // (4 * int(np.prod(image_shape))))
     chosen = np.sort(rng.permutation(len(dataset))[:max_images])
     loaded = [(dataset._load(i), dataset.labels[i]) for i in chosen]
     images = np.stack([image for image, _ in loaded if image is not None])

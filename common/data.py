@@ -33,8 +33,9 @@ def _mnist_from_npz(path):
         raise UserError(f"{path} is a folder: MNIST's --data is an mnist.npz file (as "
                         "keras.datasets.mnist saves it); leave out --data to use the default.")
     if not os.path.isfile(path):
-        raise UserError(f"MNIST file {path} does not exist: pass the path of an mnist.npz "
-                        "(as keras.datasets.mnist saves it) or leave out --data.")
+        raise UserError(f"{path} does not exist: pass a folder of images (one subfolder per "
+                        "class for the conditional models) or an mnist.npz (as "
+                        "keras.datasets.mnist saves it), or leave out --data.")
     # An .npz is a zip of arrays; anything else is refused before numpy reads
     # it, and never with pickles allowed (they can run code).
     if not zipfile.is_zipfile(path):
@@ -194,7 +195,8 @@ def load_keras_dataset(name, verbose=True):
         images = images[..., None]
     if verbose:
         print(f"{name}: {len(images):,} training images of {images.shape[1]}x{images.shape[2]}x"
-              f"{images.shape[3]}, {len(class_names)} classes, from keras.datasets.{name}.")
+              f"{images.shape[3]}, {len(class_names)} classes ({_names(class_names)}), from "
+              f"keras.datasets.{name}.")
     return ArrayImages(images, np.asarray(y).reshape(-1), class_names)
 
 
@@ -235,6 +237,10 @@ def load_training_data(dataset="mnist", path=None, img_size=None, channels=None,
         An `ArrayImages` or `ImageFolder`: `.shape`, `.sample(rng, n)`, and
         with classes `.class_names`, `.num_classes`, `.sample_labelled(rng, n)`.
     """
+    if dataset in KERAS_DATASETS and dataset != "mnist" and path:
+        raise UserError(f"--dataset {dataset} comes from keras.datasets, so --data {path} has "
+                        "no use: leave out --data, or leave out --dataset to train on your "
+                        "own images.")
     if path and os.path.isdir(path) or dataset == "celeba":
         size = img_size or folder_size
         _check_size(size, size_multiple)
@@ -249,9 +255,6 @@ def load_training_data(dataset="mnist", path=None, img_size=None, channels=None,
     if dataset == "mnist":
         images, labels = load_mnist(path, verbose=verbose)
         images = ArrayImages(images, labels, KERAS_DATASETS["mnist"][2])  # always ten digits
-    elif path:
-        raise UserError(f"--data {path} is not a folder, and --dataset {dataset} comes from "
-                        "keras.datasets: leave out --data, or pass a folder of images.")
     else:
         images = load_keras_dataset(dataset, verbose=verbose)
     if img_size or channels:

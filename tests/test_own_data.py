@@ -145,9 +145,9 @@ def test_an_uncached_keras_dataset_offline_names_the_file_to_place(name, placed)
     assert "download " in message and "https://" in message and message.count(". ") == 0
 
 
-def test_keras_dataset_and_an_npz_data_file_do_not_mix(tmp_path):
-    with pytest.raises(UserError, match="comes from keras.datasets"):
-        data.load_training_data("cifar10", str(tmp_path / "mnist.npz"), verbose=False)
+def test_keras_dataset_and_data_do_not_mix(digits):
+    with pytest.raises(UserError, match="comes from keras.datasets, so --data .* has no use"):
+        data.load_training_data("cifar10", str(digits), verbose=False)
 
 
 def test_offline_command_line_ends_with_one_sentence_and_status_2(tmp_path):
