@@ -155,8 +155,14 @@ KERAS_DATASETS = {
 
 
 def keras_cache():
-    """Where keras.datasets keeps its files: $KERAS_HOME/datasets, by default ~/.keras/datasets."""
-    return os.path.join(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "datasets")
+    """Where keras.datasets keeps its files: <Keras home>/datasets, ~/.keras/datasets
+    unless $KERAS_HOME said otherwise when Keras loaded (Keras reads it once)."""
+    try:
+        from keras.src.backend.config import keras_home  # what keras.datasets uses
+        home = keras_home()
+    except ImportError:  # another Keras layout: the documented rule
+        home = os.environ.get("KERAS_HOME", "~/.keras")
+    return os.path.join(os.path.expanduser(home), "datasets")
 
 
 def load_keras_dataset(name, verbose=True):

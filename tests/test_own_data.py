@@ -47,6 +47,16 @@ def digits(mnist, tmp_path):
     return write_digit_folder(tmp_path / "digits", mnist)
 
 
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """An empty Keras home of this test's own (Keras reads $KERAS_HOME once, at import)."""
+    from keras.src.backend import config
+    home = tmp_path / "keras"
+    home.mkdir()
+    monkeypatch.setattr(config, "_KERAS_DIR", str(home))
+    return home
+
+
 # ---------------------------------------------------------------------------
 # Reading a folder
 # ---------------------------------------------------------------------------
@@ -137,12 +147,33 @@ def test_img_size_must_suit_the_model(digits):
     ("cifar100", "cifar-100-python-target_archive"),
     ("fashion_mnist", "fashion-mnist" + os.sep),
 ])
-def test_an_uncached_keras_dataset_offline_names_the_file_to_place(name, placed):
+def test_an_uncached_keras_dataset_offline_names_the_file_to_place(name, placed, keras_home):
     with pytest.raises(UserError) as error:
         data.load_training_data(name, verbose=False)
     message = str(error.value)
-    assert os.path.join(data.keras_cache(), placed) in message
+    assert os.path.join(str(keras_home), "datasets", placed) in message
     assert "download " in message and "https://" in message and message.count(". ") == 0
+
+
+def test_a_cached_keras_dataset_is_read_with_its_class_names(mnist, keras_home):
+    """Fashion-MNIST's four files placed in the Keras cache by hand, as the
+    offline message says (here: real digits in its file format)."""
+    import gzip
+    folder = keras_home / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    images, labels = mnist
+    pixels = np.round(images[:20, ..., 0] * 127.5 + 127.5).astype(np.uint8)
+    for prefix in ("train", "t10k"):
+        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as handle:
+            handle.write(bytes(8) + labels[:20].astype(np.uint8).tobytes())
+        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as handle:
+            handle.write(bytes(16) + pixels.tobytes())
+    fashion = data.load_training_data("fashion_mnist", img_size=32, labelled=True,
+                                      size_multiple=4, verbose=False)
+    assert fashion.shape == (32, 32, 1) and len(fashion) == 20
+    assert fashion.class_names[0] == "T-shirt/top" and fashion.num_classes == 10
+    batch, batch_labels = fashion.sample_labelled(np.random.default_rng(0), 4)
+    assert batch.min() >= -1 and batch.max() <= 1 and batch_labels.shape == (4,)
 
 
 def test_keras_dataset_and_data_do_not_mix(digits):
@@ -150,7 +181,7 @@ def test_keras_dataset_and_data_do_not_mix(digits):
         data.load_training_data("cifar10", str(digits), verbose=False)
 
 
-def test_offline_command_line_ends_with_one_sentence_and_status_2(tmp_path):
+def test_offline_command_line_ends_with_one_sentence_and_status_2(tmp_path, keras_home):
     from dcgan.dcgan import main as dcgan_main
     result = call_main(dcgan_main, "--dataset", "cifar10", "--out", tmp_path / "run",
                        cwd=tmp_path)
