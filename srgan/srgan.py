@@ -357,6 +357,9 @@ class SRGAN:
         """
         if not self.pretrain_steps:
             return self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr)
+        if isinstance(pretraining, (bool, np.bool_)):  # a known phase (JAX's step, eager calls)
+            return (self.srresnet_step(imgs_hr, imgs_lr) if pretraining
+                    else self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr))
         # Both phases in one graph (a compiled function creates its optimizer
         # variables in its first call only); D's logs read 0 while it waits.
         return ops.cond(pretraining, lambda: self.srresnet_step(imgs_hr, imgs_lr),

@@ -111,7 +111,7 @@ def time_xla(gan, batch_size, steps=6):
             for jit_compile, step in list(functions.items()):
                 tick = time.perf_counter()
                 try:
-                    {k: float(v) for k, v in step(*batch).items()}
+                    _to_floats(step(*batch))
                 except tf.errors.OpError:
                     if not jit_compile:
                         raise
@@ -199,6 +199,10 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
             step = _falling_back_without_xla(gan, step)
     gan._compiled_train_step = step
     return step
+
+
+def _to_floats(logs):
+    return {name: float(value) for name, value in logs.items()}
 
 
 class XLAChoices:
