@@ -6,7 +6,7 @@ setup(
     name="keras-gan-zoo",
     version="0.1.0",
     description="The classic GANs of Keras-GAN (GAN, DCGAN, CGAN, ACGAN, SRGAN), "
-                "one readable class per model, on Keras 3 and TensorFlow.",
+                "one readable class per model, on Keras 3 (TensorFlow, JAX or PyTorch).",
     long_description=open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"),
                           encoding="utf-8").read(),
     long_description_content_type="text/markdown",
@@ -28,5 +28,7 @@ setup(
         # standard image-processing library.
         "scikit-image",
     ],
-    extras_require={"test": ["pytest"]},
+    # Keras 3's other backends (KERAS_BACKEND=jax or torch; README, "Choosing a
+    # backend"); TensorFlow stays installed, the default backend.
+    extras_require={"test": ["pytest"], "jax": ["jax>=0.4.30"], "torch": ["torch>=2.1"]},
 )

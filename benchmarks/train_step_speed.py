@@ -5,9 +5,16 @@
   plain     Keras-GAN's loop on Keras 3: the same `train_step` run eagerly with
             the real `Model.train_on_batch` for each of its three updates, and
             the `discriminator.trainable` toggle a naive port needs around them;
-  fused     a hand-written `tf.function(jit_compile=True)` step of the same
-            networks and losses (GradientTape, optimizer.apply), the fastest
-            reference we know how to write.
+  fused     a hand-written step of the same networks and losses on the
+            backend Keras runs on: on TensorFlow a `tf.function(jit_compile=True)`
+            (GradientTape, optimizer.apply); on JAX a `jax.jit` of the
+            stateless step (stateless_call, value_and_grad, stateless_apply);
+            on PyTorch autograd (backward, optimizer.apply), as keras.io's
+            "custom train step" guides write them. (On JAX and PyTorch only
+            for GAN and DCGAN; the other models' fused column is empty there.)
+
+The backend is Keras' (KERAS_BACKEND); the tables have a backend column, and
+results.csv gains the rows of each backend run (the others' rows are kept).
 
 The three run round-robin, a few steps at a time, so a machine whose speed
 drifts during the run treats them alike. For each it counts the
@@ -37,10 +44,13 @@ sys.path.insert(0, REPO)
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from common import training
+from common import backends, training
 from common.history import History
+
+BACKEND = backends.name()
+if BACKEND == "tensorflow":
+    import tensorflow as tf
 
 
 # ---------------------------------------------------------------------------
@@ -145,23 +155,108 @@ def fused_super_resolution(gan):
     return step
 
 
+# ---------------------------------------------------------------------------
+# The same reference for GAN and DCGAN on JAX and on PyTorch
+# ---------------------------------------------------------------------------
+
+def fused_unconditional_jax(gan):
+    """GAN and DCGAN by hand on JAX: one `jax.jit` of the stateless step."""
+    import jax
+    G, D = gan.generator, gan.discriminator
+    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
+    d_opt.build(D.trainable_variables)
+    g_opt.build(G.trainable_variables)
+
+    def d_loss(d_trainable, d_state, batch, target):
+        validity, d_state = D.stateless_call(d_trainable, d_state, batch, training=True)
+        return _bce(target, validity), d_state
+
+    @jax.jit
+    def jitted(state, imgs, noise, g_noise):
+        g_trainable, g_state, d_trainable, d_state, d_slots, g_slots = state
+        ones = keras.ops.ones((imgs.shape[0], 1))
+        gen_imgs, _ = G.stateless_call(g_trainable, g_state, noise, training=False)
+        for batch, target in ((imgs, ones), (gen_imgs, keras.ops.zeros_like(ones))):
+            (_, d_state), grads = jax.value_and_grad(d_loss, has_aux=True)(
+                d_trainable, d_state, batch, target)
+            d_trainable, d_slots = d_opt.stateless_apply(d_slots, grads, d_trainable)
+
+        def g_loss(g_trainable, g_state):
+            fake, g_state = G.stateless_call(g_trainable, g_state, g_noise, training=True)
+            validity, _ = D.stateless_call(d_trainable, d_state, fake, training=True)
+            return _bce(ones, validity), g_state
+
+        (loss, g_state), grads = jax.value_and_grad(g_loss, has_aux=True)(g_trainable, g_state)
+        g_trainable, g_slots = g_opt.stateless_apply(g_slots, grads, g_trainable)
+        return loss, (g_trainable, g_state, d_trainable, d_state, d_slots, g_slots)
+
+    state = [[v.value for v in group] for group in (
+        G.trainable_variables, G.non_trainable_variables, D.trainable_variables,
+        D.non_trainable_variables, d_opt.variables, g_opt.variables)]
+
+    def step(imgs, noise, g_noise=None):
+        loss, state[:] = jitted(state, imgs, noise, noise if g_noise is None else g_noise)
+        return loss
+    return step
+
+
+def fused_unconditional_torch(gan):
+    """GAN and DCGAN by hand on PyTorch: autograd and the optimizers' `apply`.
+    (G's step runs D in training mode, so D's BatchNorm statistics move too:
+    the same arithmetic, a little less care than the recipe's frozen D.)"""
+    import torch
+    G, D = gan.generator, gan.discriminator
+    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
+
+    def apply(model, optimizer, loss):
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            optimizer.apply([v.value.grad for v in model.trainable_weights],
+                            model.trainable_weights)
+
+    def step(imgs, noise, g_noise=None):
+        imgs, noise = keras.ops.convert_to_tensor(imgs), keras.ops.convert_to_tensor(noise)
+        g_noise = noise if g_noise is None else keras.ops.convert_to_tensor(g_noise)
+        ones = keras.ops.ones((imgs.shape[0], 1))
+        with torch.no_grad():
+            gen_imgs = G(noise, training=False)
+        for batch, target in ((imgs, ones), (gen_imgs, keras.ops.zeros_like(ones))):
+            apply(D, d_opt, _bce(target, D(batch, training=True)))
+        g_loss = _bce(ones, D(G(g_noise, training=True), training=True))
+        apply(G, g_opt, g_loss)
+        return g_loss.detach()
+    return step
+
+
+# The hand-written reference step of each recipe, per backend.
+FUSED = {
+    "tensorflow": {"unconditional": lambda gan: fused_unconditional(gan),
+                   "conditional": lambda gan: fused_conditional(gan),
+                   "auxiliary_classifier": lambda gan: fused_auxiliary_classifier(gan),
+                   "super_resolution": lambda gan: fused_super_resolution(gan)},
+    "jax": {"unconditional": fused_unconditional_jax},
+    "torch": {"unconditional": fused_unconditional_torch},
+}
+
+
 def small_photos():
     from common.photos import load_photos
     return load_photos(hr_size=32, verbose=False)
 
 
-# name: (module, class, constructor arguments, batch size, reference step
-# builder). SRGAN in a small configuration: 32x32 crops, 4 residual blocks,
+# name: (module, class, constructor arguments, batch size, kind of reference
+# step in FUSED). SRGAN in a small configuration: 32x32 crops, 4 residual blocks,
 # pixel content loss (VGG19's weights are not here).
 MODELS = {
-    "gan": ("gan.gan", "GAN", {}, 32, fused_unconditional),
-    "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, fused_unconditional),
-    "cgan": ("cgan.cgan", "CGAN", {}, 32, fused_conditional),
-    "cgan-conv": ("cgan.cgan", "ConditionalDCGAN", {}, 32, fused_conditional),
-    "acgan": ("acgan.acgan", "ACGAN", {}, 32, fused_auxiliary_classifier),
+    "gan": ("gan.gan", "GAN", {}, 32, "unconditional"),
+    "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, "unconditional"),
+    "cgan": ("cgan.cgan", "CGAN", {}, 32, "conditional"),
+    "cgan-conv": ("cgan.cgan", "ConditionalDCGAN", {}, 32, "conditional"),
+    "acgan": ("acgan.acgan", "ACGAN", {}, 32, "auxiliary_classifier"),
     "srgan": ("srgan.srgan", "SRGAN", {"hr_shape": (32, 32, 3), "n_residual_blocks": 4,
                                        "content_loss": "mse", "dataset": small_photos},
-              16, fused_super_resolution),
+              16, "super_resolution"),
 }
 
 
@@ -212,23 +307,34 @@ def step_flops(gan, batch):
 
 
 def matmul_rate(seconds=3.0, n=2048):
-    """float32 matrix-multiply rate of this machine (FLOP/s), as TensorFlow sees it."""
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    mm = tf.function(lambda x, y: tf.matmul(x, y))
-    mm(a, b).numpy()
+    """float32 matrix-multiply rate of this machine (FLOP/s), as the backend sees it."""
+    a = keras.random.normal((n, n), seed=0)
+    b = keras.random.normal((n, n), seed=1)
+
+    def multiply():
+        return float(keras.ops.convert_to_numpy(keras.ops.matmul(a, b)[0, 0]))
+
+    multiply()
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        mm(a, b).numpy()
+        multiply()
         count += 1
     return 2 * n ** 3 * count / (time.perf_counter() - start)
 
 
 def device_name():
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    gpu = None
+    if BACKEND == "tensorflow" and tf.config.list_physical_devices("GPU"):
+        gpus = tf.config.list_physical_devices("GPU")
+        gpu = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+    elif BACKEND == "jax":
+        import jax
+        gpu = jax.devices()[0].device_kind if jax.devices()[0].platform == "gpu" else None
+    elif BACKEND == "torch":
+        import torch
+        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    if gpu:
+        return f"GPU: {gpu}"
     name = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
@@ -254,7 +360,8 @@ def build(cls, kwargs, out):
 
 class TrainRunner:
     """The model's own `train()`, warm steps timed inside its loop (on a CPU
-    compiled with XLA or not, whichever `common.training.time_xla` finds faster)."""
+    on TensorFlow compiled with XLA or not, whichever is faster here, see
+    common/backends/tensorflow.py)."""
 
     def __init__(self, cls, kwargs, batch, out):
         self.gan, self.batch = build(cls, kwargs, out), batch
@@ -265,12 +372,16 @@ class TrainRunner:
         # its first two steps (the first one, and the one right after that save
         # has filled the caches with other data) are not counted, as in a real
         # run they are two of thousands.
-        threshold, training.TIME_XLA_FROM_STEPS = training.TIME_XLA_FROM_STEPS, 0
-        try:  # a benchmark run is short: choose XLA as a full-length run would
+        backend = backends.current()
+        threshold = getattr(backend, "TIME_XLA_FROM_STEPS", None)
+        if threshold is not None:  # a benchmark run is short: choose XLA as a long run would
+            backend.TIME_XLA_FROM_STEPS = 0
+        try:
             self.gan.train(epochs=steps + 2, batch_size=self.batch, sample_interval=10 ** 9,
                            quiet=True, overwrite=True)  # each chunk a new run in one folder
         finally:
-            training.TIME_XLA_FROM_STEPS = threshold
+            if threshold is not None:
+                backend.TIME_XLA_FROM_STEPS = threshold
         timing = self.gan.fit_timing
         self.other_seconds += timing["other_seconds"]
         self.eval_seconds += timing["eval_seconds"]
@@ -307,7 +418,7 @@ class PlainRunner:
 
 
 class FusedRunner:
-    """The hand-written `tf.function(jit_compile=True)` reference step."""
+    """The hand-written reference step on this backend (FUSED)."""
 
     def __init__(self, cls, kwargs, batch, out, builder):
         self.gan, self.batch = build(cls, kwargs, out), batch
@@ -371,28 +482,33 @@ def main(argv=None):
         parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
 
     device = device_name()
-    print(f"Device: {device}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    versions = library_versions()
+    print(f"Device: {device}; {versions}")
     rate = matmul_rate()
     print(f"float32 matmul (2048x2048): {rate / 1e9:.0f} GFLOP/s")
     rows = []
     for name in names:
-        module, cls_name, kwargs, batch, builder = MODELS[name]
+        module, cls_name, kwargs, batch, kind = MODELS[name]
         try:
             cls = load_model_class(name)
         except (ImportError, AttributeError) as error:
             print(f"{name}: skipped ({error})")
             continue
         interval = default_interval(cls)
+        builder = FUSED[BACKEND].get(kind)
         with tempfile.TemporaryDirectory() as out:
             runners = {"train": TrainRunner(cls, kwargs, batch, os.path.join(out, "train")),
-                       "plain": PlainRunner(cls, kwargs, batch, os.path.join(out, "plain")),
-                       "fused": FusedRunner(cls, kwargs, batch, os.path.join(out, "fused"), builder)}
+                       "plain": PlainRunner(cls, kwargs, batch, os.path.join(out, "plain"))}
+            if builder is not None:
+                runners["fused"] = FusedRunner(cls, kwargs, batch, os.path.join(out, "fused"),
+                                               builder)
             seconds = time_interleaved(runners, args.steps, args.warmup, args.rounds)
-            train_s, plain_s, fused_s = seconds["train"], seconds["plain"], seconds["fused"]
+            train_s, plain_s = seconds["train"], seconds["plain"]
+            fused_s = seconds.get("fused", float("nan"))
             costs = overhead(runners["train"], train_s, interval, out)
             flops = step_flops(runners["train"].gan, batch)
         row = {
-            "model": name, "batch": batch,
+            "backend": BACKEND, "model": name, "batch": batch,
             "train_ms": 1e3 * train_s, "plain_ms": 1e3 * plain_s, "fused_ms": 1e3 * fused_s,
             "train_vs_fused": fused_s / train_s, "train_vs_plain": plain_s / train_s,
             "gflop_per_step": flops / 1e9,
@@ -401,35 +517,57 @@ def main(argv=None):
             "sample_interval": interval,
             "save_pct": 100 * costs["save"], "eval_pct": 100 * costs["eval"],
             "loop_pct": 100 * costs["loop"], "overhead_pct": 100 * sum(costs.values()),
+            "device": device, "versions": versions, "matmul_gflops": rate / 1e9,
         }
         rows.append(row)
-        print(f"{name:6s} train() {row['train_ms']:7.1f} ms/step | plain {row['plain_ms']:7.1f} | "
-              f"fused {row['fused_ms']:7.1f} | train/fused speed {row['train_vs_fused']:.2f}x, "
-              f"train/plain {row['train_vs_plain']:.2f}x | {row['gflop_per_step']:.2f} GFLOP/step, "
+        print(f"{BACKEND} {name:6s} train() {row['train_ms']:7.1f} ms/step | plain "
+              f"{row['plain_ms']:7.1f} | fused {row['fused_ms']:7.1f} | train/fused speed "
+              f"{row['train_vs_fused']:.2f}x, train/plain {row['train_vs_plain']:.2f}x | "
+              f"{row['gflop_per_step']:.2f} GFLOP/step, "
               f"{100 * row['train_matmul_fraction']:.0f}% of matmul rate | around the steps at "
               f"sample interval {interval}: {row['overhead_pct']:.1f}% of training time (saving "
               f"{row['save_pct']:.1f}%, evaluation {row['eval_pct']:.1f}%, loop {row['loop_pct']:.1f}%)")
-    write_tables(rows, args.out, device, rate)
+    write_tables(rows, args.out)
     return rows
 
 
-def write_tables(rows, folder, device, rate):
+def library_versions():
+    backend = importlib.import_module(BACKEND)
+    return f"Keras {keras.__version__} on {BACKEND} {backend.__version__}"
+
+
+def write_tables(rows, folder):
+    """results.csv: these rows, and the rows of other backends already there
+    (a run per backend fills the table); results.md: the same as a table."""
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "results.csv"), "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["model"])
+    path = os.path.join(folder, "results.csv")
+    kept = []
+    if os.path.isfile(path):
+        with open(path, newline="") as handle:
+            kept = [row for row in csv.DictReader(handle)
+                    if row.get("backend") and row["backend"] != BACKEND]
+    rows = kept + [{k: str(v) for k, v in row.items()} for row in rows]
+    fields = list(rows[-1]) if rows else ["backend", "model"]
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f"Device: {device}; matmul {rate / 1e9:.0f} GFLOP/s; TensorFlow {tf.__version__}, "
-             f"Keras {keras.__version__}", "",
-             "| model | batch | train() ms/step | plain loop ms/step | fused XLA ms/step | "
-             "train() speed vs fused | vs plain | GFLOP/step | train() % of matmul rate | "
-             "sample interval | sampling, saving, evaluation % |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| backend | model | batch | train() ms/step | plain loop ms/step | "
+             "fused ms/step | train() speed vs fused | vs plain | GFLOP/step | "
+             "train() % of matmul rate | sample interval | sampling, saving, evaluation % |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['batch']} | {r['train_ms']:.1f} | {r['plain_ms']:.1f} | "
-                     f"{r['fused_ms']:.1f} | {r['train_vs_fused']:.2f}x | {r['train_vs_plain']:.2f}x | "
+        r = {k: (float(v) if k not in ("backend", "model", "device", "versions") else v)
+             for k, v in r.items()}
+        fused = "-" if np.isnan(r["fused_ms"]) else f"{r['fused_ms']:.1f}"
+        versus = "-" if np.isnan(r["fused_ms"]) else f"{r['train_vs_fused']:.2f}x"
+        lines.append(f"| {r['backend']} | {r['model']} | {r['batch']:.0f} | {r['train_ms']:.1f} | "
+                     f"{r['plain_ms']:.1f} | {fused} | {versus} | {r['train_vs_plain']:.2f}x | "
                      f"{r['gflop_per_step']:.2f} | {100 * r['train_matmul_fraction']:.0f}% | "
-                     f"{r['sample_interval']} | {r['overhead_pct']:.1f}% |")
+                     f"{r['sample_interval']:.0f} | {r['overhead_pct']:.1f}% |")
+    machines = sorted({(r["backend"], r["device"], r["versions"], float(r["matmul_gflops"]))
+                       for r in rows})
+    lines += [""] + [f"- {b}: {d}; matmul {g:.0f} GFLOP/s; {v}" for b, d, v, g in machines]
     with open(os.path.join(folder, "results.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
 

@@ -162,13 +162,26 @@ def image_arguments(parser, folder_size=28):
     return parser
 
 
+def set_up_gpus(args, verbose=True):
+    """Configure the GPUs as --gpus and --gpu-memory-mb ask (TensorFlow's
+    devices, common/gpu.py); on JAX and PyTorch they are not the zoo's to set."""
+    import keras
+    if keras.backend.backend() == "tensorflow":
+        from common.gpu import configure_gpus
+        configure_gpus(args.gpu_memory_mb, args.gpus, verbose=verbose)
+    elif args.gpus is not None or args.gpu_memory_mb:
+        raise UserError(f"--gpus and --gpu-memory-mb set up TensorFlow's GPUs; on "
+                        f"{keras.backend.backend()} choose GPUs with CUDA_VISIBLE_DEVICES instead.")
+
+
 def set_up_devices(args):
-    """Configure the GPUs as the shared flags ask and return the tf.distribute
-    strategy to build the model under (`with strategy.scope(): ...`)."""
-    from common.distribute import make_strategy
-    from common.gpu import configure_gpus
-    configure_gpus(args.gpu_memory_mb, args.gpus)
-    return make_strategy(args.strategy, args.cpu_devices)
+    """Configure the GPUs as the shared flags ask and return the strategy to
+    build the model under (`with strategy.scope(): ...`): on TensorFlow a
+    tf.distribute strategy (common/distribute.py), on JAX keras.distribution's
+    (common/backends/jax.py); PyTorch trains on one device."""
+    set_up_gpus(args)
+    from common.backends import current
+    return current().make_strategy(args.strategy, args.cpu_devices)
 
 
 def training_options(args):
@@ -256,7 +269,7 @@ def _tensorflow_chatter(line):
 def parse_before_imports(command_line, argv=None):
     """For `python <model>.py ...`, before the model's heavy imports: read the
     command line with `command_line()` (a function returning the parser), so
-    --help and a mistyped flag answer at once; then load TensorFlow quietly.
+    --help and a mistyped flag answer at once; then load Keras and its backend quietly.
     Ctrl-C meanwhile ends with "Interrupted." (status 130), not a traceback
     from inside an import. The model's `main()` parses the command line again."""
     # Until main() starts (run_cli), Ctrl-C means: stop here, quietly.
@@ -265,7 +278,7 @@ def parse_before_imports(command_line, argv=None):
         parser = command_line()
     parser.parse_args(argv)
     with tensorflow_chatter_hidden():
-        import tensorflow  # noqa: F401
+        import keras  # noqa: F401  (and its backend: TensorFlow, JAX or PyTorch)
 
 
 def run_cli(main):

@@ -40,6 +40,13 @@ class FrozenDiscriminator(keras.layers.Layer):
         kwargs.setdefault("name", f"frozen_{discriminator.name}")
         super().__init__(**kwargs)
         self._held = _Untracked(discriminator)
+        # On JAX, Keras jits a model's own train_on_batch over that model's
+        # variables only: D's would be compiled in as constants and the
+        # combined model would train G against the D of its first call. So
+        # `combined.train_on_batch` runs unjitted there (Keras reads this flag
+        # when the combined model is compiled); the zoo's own step is jitted
+        # over every variable (common/backends/jax.py).
+        self.supports_jit = keras.backend.backend() != "jax"
 
     @property
     def discriminator(self):
@@ -59,7 +66,7 @@ class FrozenDiscriminator(keras.layers.Layer):
         weights = {id(v) for v in discriminator.non_trainable_weights}
         for variable, value in zip(discriminator.non_trainable_variables, new_state):
             if id(variable) not in weights:
-                variable.assign(value)
+                _assign_past_inner_scopes(variable, value)
         return outputs
 
     def compute_output_spec(self, inputs, training=False):
@@ -92,6 +99,40 @@ class FrozenDiscriminator(keras.layers.Layer):
                              f"weights, this discriminator has {len(weights)}.")
         for i, variable in enumerate(weights):
             variable.assign(store[str(i)])
+
+
+def _assign_past_inner_scopes(variable, value):
+    """`variable.assign(value)`, also from inside another model's stateless call.
+
+    On JAX the combined model's train step runs through `stateless_call`,
+    whose scope holds the combined model's variables only: an assignment to
+    one of D's there would be dropped when that scope closes. So the value
+    goes to the nearest enclosing scope that holds the variable, or to the
+    variable itself. On JAX it is written to the variable only when the
+    variable already holds a traced value (inside the zoo's jitted step,
+    common/backends/jax.py) or the value is an array: a traced value must
+    never outlive its trace; then the counter simply does not advance."""
+    from keras.src.backend.common import global_state
+    from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+    innermost = scope = get_stateless_scope()
+    while scope is not None and scope.get_current_value(variable) is None:
+        scope = scope.original_scope
+    if innermost is None or scope is innermost:
+        variable.assign(value)
+    elif scope is not None:
+        scope.add_update((variable, value))
+    elif keras.backend.backend() != "jax" or _may_hold(variable, value):
+        global_state.set_global_attribute("stateless_scope", None)
+        try:
+            variable.assign(value)
+        finally:
+            global_state.set_global_attribute("stateless_scope", innermost)
+
+
+def _may_hold(variable, value):
+    import jax
+    return not isinstance(value, jax.core.Tracer) or isinstance(variable._value, jax.core.Tracer)
 
 
 def frozen(discriminator):

@@ -27,9 +27,8 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from common import checkpoints, distribute
+from common import backends, checkpoints
 from common.errors import UserError
 from common.evaluation import save_class_names
 from common.files import remove_stale_partials, replaced_atomically
@@ -42,16 +41,9 @@ def binary_accuracy(y_true, y_pred):
         keras.ops.equal(y_true > 0.5, y_pred > 0.5), "float32"), axis=-1)
 
 
-def train_on_batch(model, x, y):
-    """`model.train_on_batch(x, y)` as traceable operations, for compiled steps.
-
-    It runs the model's own `train_step` (the forward pass, the compiled loss,
-    the optimizer update and the metrics, or whatever a subclass overrides),
-    after resetting the metrics as `train_on_batch` does, so a fused step
-    computes exactly the updates of the explicit calls. Returns the logs dict.
-    """
-    model.reset_metrics()
-    return model.train_step((x, y))
+# `model.train_on_batch(x, y)` as operations a compiled step can trace, on the
+# backend Keras runs on (the function itself: nothing to look up while tracing).
+train_on_batch = backends.current().train_on_batch
 
 
 # ---------------------------------------------------------------------------
@@ -175,136 +167,20 @@ def save_model_atomically(model, path):
 # The loop
 # ---------------------------------------------------------------------------
 
-_CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv2DTranspose,
-                 keras.layers.Conv3D)
-
-
-def use_xla(gan):
-    """Whether to compile `gan`'s training step with XLA.
-
-    On a GPU, yes: XLA fuses the many small kernels of a GAN step. On a CPU it
-    depends on the layers, as measured on a 2-core Xeon (AVX-512), batch 32,
-    CPU time per step: the MLP GAN took 16 ms with XLA against 25 ms without,
-    while DCGAN took 555 ms with XLA against 326 ms without, because
-    TensorFlow's oneDNN convolutions beat XLA's CPU code. So on a CPU: XLA
-    for networks without convolutions only.
-    """
-    if tf.config.list_logical_devices("GPU"):
-        return True
-    layers = [layer for model in (gan.generator, gan.discriminator)
-              for layer in model._flatten_layers(include_self=False)]
-    return not any(isinstance(layer, _CONVOLUTIONS) for layer in layers)
-
-
 def match_xla(gan, jit_compile=None):
-    """Compile D's and the combined model's own `train_on_batch` with the same
-    XLA choice as the fused step, so that both draw dropout masks from the same
-    random-number implementation and a hand-written loop gets the same speed-up."""
-    jit_compile = use_xla(gan) if jit_compile is None else jit_compile
-    for model in (gan.discriminator, gan.combined):
-        model.jit_compile = jit_compile
-    return jit_compile
-
-
-# A run this long times both ways of compiling its step on a CPU and keeps the
-# faster (a few seconds); a shorter one keeps `use_xla`'s rule of thumb.
-TIME_XLA_FROM_STEPS = 500
-
-
-def time_xla(gan, batch_size, steps=6):
-    """Seconds per step of `gan.train_step` compiled with XLA and without, on
-    this machine: {True: (seconds, step function), False: (...)}, the median
-    of `steps` steps each, taken in turns so that both see the machine alike.
-    Every variable of the run (weights, optimizer states, seeds) is restored
-    afterwards, whatever happens, and the batches come from their own random
-    generator, so the run goes on as if this had not happened. A step XLA
-    cannot compile (a layer it does not know) takes infinitely long."""
-    state = checkpoints._state_variables(gan)
-    saved = [np.array(v.numpy(), copy=True) for v in state]
-    batches = [gan.draw_batch(np.random.default_rng(i), batch_size) for i in range(steps + 2)]
-    functions = {jit: tf.function(gan.train_step, jit_compile=jit, reduce_retracing=True)
-                 for jit in (False, True)}
-    seconds = {True: [], False: []}
-    try:
-        for i, batch in enumerate(batches):
-            for jit_compile, step in list(functions.items()):
-                tick = time.perf_counter()
-                try:
-                    _to_floats(step(*batch))
-                except tf.errors.OpError:
-                    if not jit_compile:
-                        raise
-                    del functions[True]  # XLA cannot compile this step: time it no more
-                    seconds[True] = [float("inf")]
-                    continue
-                if i >= 2:  # the first two trace, compile and warm up
-                    seconds[jit_compile].append(time.perf_counter() - tick)
-    finally:
-        for variable, value in zip(state, saved):
-            variable.assign(value)
-    return {jit: (float(np.median(seconds[jit])), functions.get(jit)) for jit in (True, False)}
-
-
-def _falling_back_without_xla(gan, step):
-    """`step` (compiled with XLA) that, if XLA cannot compile it at its first
-    call (a user layer XLA does not know), switches to a plain graph for the
-    rest of the run instead of ending it. Nothing has run when compiling
-    fails, so no variable has changed."""
-    current = {"step": step, "compiled": False}
-
-    def run(*batch):
-        if current["compiled"]:
-            return current["step"](*batch)
-        try:
-            logs = step(*batch)
-        except tf.errors.OpError as error:
-            first_line = (str(error).strip().splitlines() or [""])[0][:200]
-            print(f"Note: XLA could not compile the training step ({type(error).__name__}: "
-                  f"{first_line}); training without XLA.", file=sys.stderr)
-            gan.jit_compile = match_xla(gan, False)
-            current["step"] = tf.function(gan.train_step, jit_compile=False, reduce_retracing=True)
-            logs = current["step"](*batch)
-        current["compiled"] = True
-        return logs
-    return run
+    """Compile D's and the combined model's own `train_on_batch` as the fused
+    step is compiled (on TensorFlow: the same XLA choice); returns the choice."""
+    return backends.current().match_xla(gan, jit_compile)
 
 
 def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False):
-    """`gan.train_step` compiled once into one graph (cached on the instance).
-
-    `jit_compile=None` chooses: XLA on a GPU; on a CPU, for a run of at least
-    `TIME_XLA_FROM_STEPS` steps of `batch_size`, whichever of XLA and a plain
-    graph is faster here (`time_xla`), else `use_xla`'s rule of thumb. Under a
-    tf.distribute strategy, no XLA unless asked: Keras itself turns XLA off
-    there, and XLA would have to compile the replicas' collectives too. A step
-    XLA cannot compile falls back to a plain graph. The choice is kept in
-    `gan.jit_compile` (and in checkpoints, for --resume)."""
-    step = getattr(gan, "_compiled_train_step", None)
-    if step is not None:
-        return step
-    strategy = distribute.model_strategy(gan)
-    if strategy is not None:  # every replica runs the step (common/distribute.py)
-        if jit_compile is None or not tf.config.list_logical_devices("GPU"):
-            jit_compile = False  # XLA cannot compile the replicas' collectives on a CPU
-        gan.jit_compile = match_xla(gan, jit_compile)
-        gan._compiled_train_step = distribute.distributed_step(gan, strategy, gan.jit_compile)
-        return gan._compiled_train_step
-    if (jit_compile is None and batch_size and steps >= TIME_XLA_FROM_STEPS
-            and not tf.config.list_logical_devices("GPU")):
-        timings = time_xla(gan, batch_size)
-        jit_compile = timings[True][0] < timings[False][0]
-        step = timings[jit_compile][1]
-        if verbose:
-            print(f"Training step compiled {'with' if jit_compile else 'without'} XLA: "
-                  f"{1e3 * timings[True][0]:.0f} ms/step with XLA, "
-                  f"{1e3 * timings[False][0]:.0f} ms without, timed on this CPU.")
-    gan.jit_compile = match_xla(gan, jit_compile)
-    if step is None:
-        step = tf.function(gan.train_step, jit_compile=gan.jit_compile, reduce_retracing=True)
-        if gan.jit_compile:
-            step = _falling_back_without_xla(gan, step)
-    gan._compiled_train_step = step
-    return step
+    """`gan.train_step` compiled once into one function, by the Keras backend's
+    module in common/backends/ (cached on the instance): a `tf.function` (with
+    XLA where it is faster here) on TensorFlow, a `jax.jit` of the stateless
+    step on JAX, the eager step on PyTorch. `jit_compile` (None chooses) is
+    kept in `gan.jit_compile` (and in checkpoints, for --resume)."""
+    return backends.current().compiled_step(gan, jit_compile=jit_compile, batch_size=batch_size,
+                                             steps=steps, verbose=verbose)
 
 
 def _to_floats(logs):
@@ -478,12 +354,14 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     """
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
-    strategy = distribute.model_strategy(gan)
-    if strategy is not None and not tf.distribute.has_strategy():
-        with strategy.scope():  # optimizers build their states at the first step
-            return fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite,
-                       tensorboard, evaluate, eval_interval, jit_compile)
-    chief = distribute.is_chief(strategy)
+    with backends.current().strategy_scope(gan):  # several devices (common/distribute.py)
+        return _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite,
+                    tensorboard, evaluate, eval_interval, jit_compile)
+
+
+def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, tensorboard,
+         evaluate, eval_interval, jit_compile):
+    chief = backends.current().is_chief(gan)
     say = print if chief else (lambda *args, **kwargs: None)
     gan._run_config = checkpoints.run_config(gan, batch_size=batch_size,
                                              sample_interval=sample_interval)

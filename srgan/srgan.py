@@ -106,7 +106,6 @@ from keras.models import Model
 from common import training, vgg
 from common.errors import UserError
 from common.frozen import frozen
-from common.gpu import configure_gpus
 from common.photos import load_photos
 from common.superresolution import (compare_with_bicubic, evaluate_command, flat_scores,
                                     format_scores, save_comparison, upscale_command)
@@ -358,6 +357,9 @@ class SRGAN:
         """
         if not self.pretrain_steps:
             return self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr)
+        if isinstance(pretraining, (bool, np.bool_)):  # a known phase (JAX's step, eager calls)
+            return (self.srresnet_step(imgs_hr, imgs_lr) if pretraining
+                    else self.gan_step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr))
         # Both phases in one graph (a compiled function creates its optimizer
         # variables in its first call only); D's logs read 0 while it waits.
         return ops.cond(pretraining, lambda: self.srresnet_step(imgs_hr, imgs_lr),
@@ -445,7 +447,7 @@ class SRGAN:
 def main(argv=None):
     args = command_line().parse_args(argv)
     if args.upscale or args.evaluate:  # no training: the GPUs as asked, and no word of training
-        configure_gpus(args.gpu_memory_mb, args.gpus, verbose=False)
+        cli.set_up_gpus(args, verbose=False)
         if args.upscale:
             return upscale_command(args.upscale, args.generator, args.out)
         return evaluate_command(args.evaluate, args.data, args.out)

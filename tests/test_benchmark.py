@@ -34,8 +34,9 @@ def test_benchmark_writes_its_tables(tmp_path, monkeypatch):
     assert row["overhead_pct"] == pytest.approx(row["save_pct"] + row["loop_pct"])
     with open(tmp_path / "results.csv") as handle:
         written, = list(csv.DictReader(handle))
-    assert written["model"] == "gan"
+    assert written["model"] == "gan" and written["backend"] == train_step_speed.BACKEND
     assert float(written["train_ms"]) == pytest.approx(row["train_ms"])
     table = (tmp_path / "results.md").read_text()
-    assert f"| gan | 32 | {row['train_ms']:.1f} | {row['plain_ms']:.1f} |" in table
+    assert (f"| {row['backend']} | gan | 32 | {row['train_ms']:.1f} | {row['plain_ms']:.1f} | "
+            f"{row['fused_ms']:.1f} |") in table
     assert "CPU:" in table or "GPU:" in table

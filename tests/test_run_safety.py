@@ -19,6 +19,7 @@ import pytest
 
 from conftest import call_main, checkpoint_step
 from common import checkpoints, data, training
+from common.backends import tensorflow as tensorflow_backend
 from common.data import ArrayImages
 from common.errors import UserError
 from common.files import remove_stale_partials, replaced_atomically
@@ -386,12 +387,39 @@ def test_time_xla_restores_the_variables_even_when_a_step_fails(tmp_path, monkey
         calls.append(1)
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(training, "_to_floats", fail_after_the_first_step)
+    monkeypatch.setattr(tensorflow_backend, "_to_floats", fail_after_the_first_step)
     with pytest.raises(RuntimeError, match="boom"):
-        training.time_xla(gan, batch_size=8)
+        tensorflow_backend.time_xla(gan, batch_size=8)
     assert calls == [1]
     for variable, value in zip(checkpoints._state_variables(gan), before):
         np.testing.assert_array_equal(variable.numpy(), value, err_msg=variable.path)
+
+
+def test_the_xla_choice_is_timed_once_per_machine_and_model_then_remembered(tmp_path,
+                                                                          monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_GAN_ZOO_CACHE", str(tmp_path / "cache"))
+    timed = []
+
+    def time_both_ways(gan, batch_size):  # as time_xla answers, without its seconds
+        timed.append(batch_size)
+        return {True: (0.030, None), False: (0.020, None)}
+
+    monkeypatch.setattr(tensorflow_backend, "time_xla", time_both_ways)
+    first = _gan(tmp_path / "a")
+    training.compiled_step(first, batch_size=8, steps=10_000, verbose=True)
+    assert timed == [8] and first.jit_compile is False
+    assert "30 ms/step with XLA, 20 ms without" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "cache" / "xla_choices.json").read_text())
+    key, = saved
+    assert json.loads(key)["model"].endswith("TinyGAN") and json.loads(key)["batch"][0][0] == 8
+    second = _gan(tmp_path / "b")  # the next run of the same model and batch: no timing
+    training.compiled_step(second, batch_size=8, steps=10_000, verbose=True)
+    assert timed == [8] and second.jit_compile is False
+    out = capsys.readouterr().out
+    assert "without XLA (remembered from" in out and "xla_choices.json" in out
+    other = _gan(tmp_path / "c")  # another batch size is timed anew
+    training.compiled_step(other, batch_size=16, steps=10_000, verbose=False)
+    assert timed == [8, 16]
 
 
 class _NotForXLA(keras.layers.Layer):
@@ -413,7 +441,7 @@ class _GANWithPythonLayer(TinyGAN):
 
 def test_a_step_xla_cannot_compile_trains_without_xla(tmp_path, capsys):
     gan = _gan(tmp_path, cls=_GANWithPythonLayer)
-    assert training.use_xla(gan)  # no convolutions: XLA would be the choice on a CPU
+    assert tensorflow_backend.use_xla(gan)  # no convolutions: XLA would be the choice on a CPU
     before = [w.numpy().copy() for w in gan.discriminator.trainable_weights]
     _train(gan, 2, jit_compile=None)
     assert gan.jit_compile is False

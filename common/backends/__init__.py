@@ -1,0 +1,41 @@
+"""The compiled training step, one small module per Keras backend.
+
+`common.training` asks `current()` for the module of the backend Keras runs on
+(`KERAS_BACKEND`, or `~/.keras/keras.json`): `tensorflow.py`, `jax.py` or
+`torch.py`. Each holds the same few functions, shaped like keras.io's guides
+"custom train step in TensorFlow / JAX / PyTorch":
+
+    train_on_batch(model, x, y)   Keras' `model.train_on_batch`, traceable
+    compiled_step(gan, ...)       the GAN's whole `train_step` as one function
+    match_xla(gan, jit_compile)   D's and combined's own `train_on_batch` alike
+    model_strategy(gan), strategy_scope(gan), is_chief(gan)   several devices
+
+Only the chosen module is imported: on JAX or PyTorch nothing imports
+TensorFlow (TensorBoard's writer aside, when --tensorboard asks for it).
+"""
+import importlib
+
+import keras
+
+
+def name():
+    """The Keras backend this process runs on: "tensorflow", "jax" or "torch"."""
+    return keras.backend.backend()
+
+
+def current():
+    """This backend's module of common/backends/."""
+    backend = name()
+    if backend not in ("tensorflow", "jax", "torch"):
+        from common.errors import UserError
+        raise UserError(f"The zoo trains on the tensorflow, jax and torch backends of Keras, "
+                        f"not {backend!r}: set KERAS_BACKEND to one of them.")
+    return importlib.import_module(f"common.backends.{backend}")
+
+
+def train_on_batch(model, x, y):
+    """`model.train_on_batch(x, y)` as operations a compiled step can trace: the
+    model's own train step (forward pass, loss, optimizer update, metrics)
+    after resetting its metrics, as `train_on_batch` does. Returns the logs.
+    (`common.training.train_on_batch` is the backend's function itself.)"""
+    return current().train_on_batch(model, x, y)

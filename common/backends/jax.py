@@ -1,0 +1,193 @@
+"""The training step on JAX: Keras' stateless `train_step`, and the whole GAN
+step as one `jax.jit` function.
+
+On JAX a Keras model's `train_step(state, data)` is a pure function of the
+model's state (trainable, non-trainable, optimizer and metric variable
+values), as in keras.io's "custom train step in JAX" guide. `train_on_batch`
+calls it with the variables' current values and assigns the new ones back.
+
+`compiled_step` jits the model's own `train_step(*batch)` (three
+`train_on_batch` calls for most models) over every variable of the GAN: while
+the function is traced, each variable holds its traced value, so every read,
+also the frozen D's inside the combined model, sees this step's value. Had D's
+variables been left holding their arrays, the combined step would be traced
+with D's weights of the first step as constants and would go on training G
+against that D, silently (tests/test_backends.py checks that it does not).
+"""
+import jax
+import keras
+import numpy as np
+
+
+def train_on_batch(model, x, y):
+    """`model.train_on_batch(x, y)`, traceable: Keras' stateless train step
+    on the variables' current values, whose results are assigned back."""
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.reset_metrics()
+    groups = (model.trainable_variables, model.non_trainable_variables,
+              model.optimizer.variables, model.metrics_variables)
+    logs, state = model.train_step(tuple([v.value for v in group] for group in groups), (x, y))
+    for group, values in zip(groups, state):
+        for variable, value in zip(group, values):
+            variable.assign(value)
+    return logs
+
+
+def gan_variables(gan):
+    """Every variable a step of `gan` reads or writes: the networks' (and any
+    other model the GAN holds, SRGAN's VGG), their optimizers' and metrics'."""
+    models = [value for value in vars(gan).values() if isinstance(value, keras.Model)]
+    seen, variables = set(), []
+    for model in models:
+        owned = list(model.variables) + list(model.metrics_variables)
+        if getattr(model, "optimizer", None) is not None and model.optimizer.built:
+            owned += list(model.optimizer.variables)
+        for variable in owned:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                variables.append(variable)
+    return variables
+
+
+def build_lazy_state(gan):
+    """Create the variables Keras creates at a model's first `train_on_batch`
+    (its compiled loss's and metrics', its optimizer's), which a jitted
+    function could not create: from the model's symbolic inputs and outputs."""
+    for model in vars(gan).values():
+        if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
+            outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
+            inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
+            model._symbolic_build(data_batch=(inputs, outputs))
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+
+
+def _static(value):
+    """A Python or numpy bool (SRGAN's pre-training flag) is part of the
+    compiled function's key, not a traced input: one program per phase."""
+    return isinstance(value, (bool, np.bool_))
+
+
+def compiled_step(gan, jit_compile=None, **unused):
+    """`gan.train_step` jitted over all of the GAN's state (see the module's
+    docstring); one program per value of a bool argument (SRGAN's phase).
+    `jit_compile=False` runs every step eagerly (slow, for debugging)."""
+    step = getattr(gan, "_compiled_train_step", None)
+    if step is not None:
+        return step
+    gan.jit_compile = jit_compile is not False
+    compiled = {}  # the jitted function per set of static arguments
+
+    def pure(values, static, *arrays):
+        variables = compiled["variables"]
+        batch = _merge(static, arrays)
+        held = [variable._value for variable in variables]
+        try:
+            for variable, value in zip(variables, values):
+                variable._value = value
+            logs = gan.train_step(*batch)
+            return logs, [variable._value for variable in variables]
+        finally:  # the variables get their arrays back, never a tracer
+            for variable, value in zip(variables, held):
+                variable._value = value
+
+    def run(*batch):
+        if not gan.jit_compile:
+            return gan.train_step(*batch)
+        if "variables" not in compiled:
+            build_lazy_state(gan)
+            compiled["variables"] = gan_variables(gan)
+        static = tuple((i, bool(v)) for i, v in enumerate(batch) if _static(v))
+        if static not in compiled:
+            compiled[static] = jax.jit(pure, static_argnums=1, donate_argnums=0)
+        variables = compiled["variables"]
+        arrays = [keras.ops.convert_to_tensor(v) for v in batch if not _static(v)]
+        distribution = keras.distribution.distribution()
+        if distribution is not None:  # --strategy mirrored: each device its slice of the batch
+            arrays = [_split(distribution, a) for a in arrays]
+        logs, values = compiled[static]([v.value for v in variables], static, *arrays)
+        for variable, value in zip(variables, values):
+            variable._value = value  # the new arrays (those given were donated)
+        return logs
+
+    gan._compiled_train_step = run
+    return run
+
+
+def _split(distribution, array):
+    if not array.ndim:
+        return array
+    devices = distribution.device_mesh.devices.size
+    if array.shape[0] % devices:
+        from common.errors import UserError
+        raise UserError(f"The batch of {array.shape[0]} does not split evenly over {devices} "
+                        f"replicas: choose a --batch-size that is a multiple of {devices}.")
+    return keras.distribution.distribute_tensor(array, distribution.get_data_layout(array.shape))
+
+
+def _merge(static, arrays):
+    """The batch in its order again: the static values among the traced arrays."""
+    fixed, arrays = dict(static), list(arrays)
+    rest = iter(arrays)
+    return [fixed[i] if i in fixed else next(rest) for i in range(len(fixed) + len(arrays))]
+
+
+def match_xla(gan, jit_compile=None):
+    """On JAX D's own `train_on_batch` is jitted by Keras and the combined
+    model's is not (common/frozen.py says why); nothing to match."""
+    return gan.jit_compile if jit_compile is None and hasattr(gan, "jit_compile") else (
+        jit_compile is not False)
+
+
+def model_strategy(gan):
+    """The `keras.distribution` the GAN trains under (common/distribute.py's
+    `make_strategy` sets DataParallel for --strategy mirrored), or None."""
+    return keras.distribution.distribution()
+
+
+def strategy_scope(gan):
+    import contextlib
+    return contextlib.nullcontext()
+
+
+def is_chief(gan):
+    return jax.process_index() == 0
+
+
+class _Distribution:
+    """What a model script builds its model under: on JAX the distribution is
+    set for the whole process (`keras.distribution.set_distribution`), so that
+    `train()`, after the `with` block, still shards its batches."""
+
+    def scope(self):
+        import contextlib
+        return contextlib.nullcontext()
+
+
+def make_strategy(name="default", cpu_devices=None):
+    """--strategy on JAX: "default" is one device; "mirrored" is Keras'
+    DataParallel over every device JAX sees (GPUs, or with --cpu-devices N the
+    CPU split into N), each replica on its slice of the batch, the weights
+    replicated; "multiworker" is TensorFlow's (TF_CONFIG)."""
+    from common.errors import UserError
+    if name == "multiworker":
+        raise UserError("--strategy multiworker is TensorFlow's (TF_CONFIG): on JAX use "
+                        "--strategy mirrored on one machine, or set KERAS_BACKEND=tensorflow.")
+    if cpu_devices and cpu_devices > 1:
+        if name != "mirrored":
+            raise UserError("--cpu-devices splits the CPU for --strategy mirrored only.")
+        try:
+            jax.config.update("jax_num_cpu_devices", cpu_devices)
+        except RuntimeError:
+            pass  # JAX has started: checked below
+        if len(jax.devices("cpu")) != cpu_devices:
+            raise UserError("--cpu-devices must be set before JAX starts: set it on the "
+                            "command line, not after building a model.")
+    if name == "mirrored":
+        devices = jax.devices("cpu") if cpu_devices else jax.devices()
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+        names = ", ".join(str(d) for d in devices)
+        print(f"Strategy: mirrored (keras.distribution.DataParallel), {len(devices)} replicas "
+              f"({names}).")
+    return _Distribution()

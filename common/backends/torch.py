@@ -1,0 +1,57 @@
+"""The training step on PyTorch: Keras' own `train_step`, eagerly.
+
+On PyTorch a Keras model's `train_step(data)` runs the forward pass, calls
+`zero_grad()`, back-propagates the loss and applies the optimizer, as in
+keras.io's "custom train step in PyTorch" guide; `train_on_batch` below is that
+step after resetting the metrics. The frozen D inside the combined model is
+called with D's own parameters, so the combined step leaves gradients on them;
+D's next step clears them first (`zero_grad`), so they never reach D's update.
+
+`compiled_step` runs the GAN's `train_step` as it is: measured on a 2-core
+CPU, `torch.compile` of the step did not pay (README, "Choosing a backend").
+"""
+import contextlib
+
+
+def train_on_batch(model, x, y):
+    """`model.train_on_batch(x, y)`: the model's own train step after
+    resetting its metrics, as `train_on_batch` does."""
+    model.reset_metrics()
+    return model.train_step((x, y))
+
+
+def compiled_step(gan, jit_compile=None, **unused):
+    """`gan.train_step`, run eagerly (see the module's docstring)."""
+    gan.jit_compile = False
+    return gan.train_step
+
+
+def match_xla(gan, jit_compile=None):
+    return False
+
+
+def model_strategy(gan):
+    return None
+
+
+def strategy_scope(gan):
+    return contextlib.nullcontext()
+
+
+def is_chief(gan):
+    return True
+
+
+class _OneDevice:
+    def scope(self):
+        return contextlib.nullcontext()
+
+
+def make_strategy(name="default", cpu_devices=None):
+    """One device: the zoo has no data-parallel training on PyTorch."""
+    from common.errors import UserError
+    if name != "default" or (cpu_devices or 1) > 1:
+        raise UserError(f"--strategy {name} and --cpu-devices need the TensorFlow or JAX backend: "
+                        "on PyTorch the zoo trains on one device (set KERAS_BACKEND=jax or "
+                        "tensorflow for several).")
+    return _OneDevice()

@@ -1,0 +1,263 @@
+"""The promises every Keras backend keeps: run this file under each of them,
+
+    KERAS_BACKEND=jax python -m pytest tests/test_backends.py -q
+    KERAS_BACKEND=torch python -m pytest tests/test_backends.py -q
+
+(and under TensorFlow, the default, with the rest of the suite). The frozen-D
+contract through the class API (D learns in its own step; the combined step
+trains G alone, D's weights and BatchNorm statistics untouched, D normalising
+with the batch's statistics in it), the compiled step equal to Keras-GAN's
+calls and seeing D's new weights after D changed, the flags a backend cannot
+honour refused in one sentence. The tests marked slow start a process on
+another backend: saved generators and checkpoints cross backends, and on JAX
+two devices train as one.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from common import backends
+from common.data import ArrayImages
+from common.training import compiled_step
+from conftest import REPO, call_main, changed, snapshot
+from tiny import TinyACGAN, TinyCGAN, TinyConditionalDCGAN, TinyDCGAN, TinyGAN
+
+BACKEND = backends.name()
+MODELS = [TinyGAN, TinyDCGAN, TinyCGAN, TinyConditionalDCGAN, TinyACGAN]
+
+
+def random_images(n=64, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, 28, 28, 1)).astype("float32")
+
+
+def make(cls, tmp_path, seed=0):
+    images = random_images()
+    labels = np.random.default_rng(1).integers(0, 10, len(images)).astype("int64")
+    dataset = ArrayImages(images) if cls in (TinyGAN, TinyDCGAN) else (images, labels)
+    return cls(dataset=dataset, out_dir=str(tmp_path), seed=seed)
+
+
+def inputs_for(model, n, seed):
+    """Random arrays for each input of `model`: noise or images, and class labels."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.integers(0, 10, (n, *t.shape[1:])).astype("int32") if "int" in t.dtype
+              else rng.normal(size=(n, *t.shape[1:])).astype("float32") for t in model.inputs]
+    return arrays if len(arrays) > 1 else arrays[0]
+
+
+def targets_for(model, n, value):
+    """`value` for each real/fake output of `model`, class labels for a class head."""
+    targets = [np.full((n, 1), value, "float32") if t.shape[-1] == 1
+               else (np.arange(n) % t.shape[-1]).reshape(-1, 1).astype("int32")
+               for t in model.outputs]
+    return targets if len(targets) > 1 else targets[0]
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+def test_d_learns_in_its_own_step_and_the_combined_step_trains_g_alone(cls, tmp_path):
+    gan = make(cls, tmp_path)
+    d, g = gan.discriminator, gan.generator
+    assert {id(v) for v in gan.combined.trainable_weights} == {id(v) for v in g.trainable_weights}
+    d_trainable = snapshot(d.trainable_weights)
+    d.train_on_batch(inputs_for(d, 16, 0), targets_for(d, 16, 1.0))
+    assert len(changed(d_trainable, d.trainable_weights)) == len(d_trainable)
+    d_before = snapshot(d.weights)  # kernels and BatchNorm moving statistics
+    g_before = snapshot(g.trainable_weights)
+    for seed in (1, 2):
+        gan.combined.train_on_batch(inputs_for(gan.combined, 16, seed),
+                                    targets_for(gan.combined, 16, 1.0))
+    assert changed(d_before, d.weights) == []
+    assert len(changed(g_before, g.trainable_weights)) == len(g_before)
+    d.train_on_batch(inputs_for(d, 16, 3), targets_for(d, 16, 0.0))  # and D still learns
+    assert changed(d_before, d.trainable_weights)
+
+
+def test_frozen_d_normalises_with_the_batch_statistics_and_keeps_its_own(tmp_path):
+    gan = make(TinyDCGAN, tmp_path)
+    d = gan.discriminator
+    for layer in d._flatten_layers():
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0  # so that training mode differs by BatchNorm alone
+    frozen_d = next(layer for layer in gan.combined.layers if "frozen" in layer.name)
+    images = random_images(16, seed=5)
+    before = snapshot(d.weights)
+    as_in_training = keras.ops.convert_to_numpy(frozen_d(images, training=True))
+    assert changed(before, d.weights) == []  # the moving statistics stayed
+    np.testing.assert_allclose(as_in_training, keras.ops.convert_to_numpy(d(images, training=True)),
+                               rtol=1e-5, atol=1e-6)
+    assert not np.allclose(as_in_training, keras.ops.convert_to_numpy(d(images, training=False)),
+                           atol=1e-4)
+
+
+def _keras_gan_step(gan, imgs, noise):
+    """One step of Keras-GAN's DCGAN loop, call by call."""
+    gen_imgs = gan.generator.predict(noise, verbose=0)
+    gan.discriminator.train_on_batch(imgs, np.ones((len(imgs), 1)))
+    gan.discriminator.train_on_batch(gen_imgs, np.zeros((len(imgs), 1)))
+    gan.combined.train_on_batch(noise, np.ones((len(imgs), 1)))
+
+
+def _shake(model, seed):
+    """Give `model` new weights, as many D steps would (the same for the same seed)."""
+    rng = np.random.default_rng(seed)
+    for variable in model.trainable_weights:
+        value = variable.numpy()
+        variable.assign(value + 0.3 * rng.normal(size=value.shape).astype(value.dtype))
+
+
+def test_compiled_step_is_keras_gan_loop_and_sees_the_new_d(tmp_path):
+    """The hazard of compiled functional code: D's variables are not the combined
+    model's, so a compiled combined step could hold D's first weights as
+    constants and train G against that D for good, with no error."""
+    fused, explicit, unshaken = (make(TinyDCGAN, tmp_path, seed=3) for _ in range(3))
+    rng = np.random.default_rng(0)
+    batches = [fused.draw_batch(rng, 16) for _ in range(2)]
+    step, unshaken_step = compiled_step(fused), compiled_step(unshaken)
+    step(*batches[0])
+    unshaken_step(*batches[0])
+    _keras_gan_step(explicit, *batches[0])
+    for gan in (fused, explicit):  # D changes between two compiled steps...
+        _shake(gan.discriminator, seed=7)
+    step(*batches[1])
+    unshaken_step(*batches[1])
+    _keras_gan_step(explicit, *batches[1])
+    # ...and G's update in the next step is the one against the new D.
+    for a, b in zip(fused.generator.weights + fused.discriminator.weights,
+                    explicit.generator.weights + explicit.discriminator.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=a.path)
+    # Against the old D it would have been another update, by far more than the
+    # rounding that separates the compiled step from the explicit calls.
+    def largest_difference(one, other):
+        return max(np.abs(a.numpy() - b.numpy()).max() for a, b in
+                   zip(one.generator.trainable_weights, other.generator.trainable_weights))
+    assert largest_difference(fused, unshaken) > 10 * largest_difference(fused, explicit)
+
+
+def test_train_writes_and_resumes_on_this_backend(tmp_path):
+    gan = make(TinyDCGAN, tmp_path)
+    gan.train(epochs=2, batch_size=8, sample_interval=1, quiet=True)
+    again = make(TinyDCGAN, tmp_path, seed=1)
+    again.train(epochs=3, batch_size=8, sample_interval=1, quiet=True, resume=True)
+    assert sorted(os.listdir(tmp_path / "images")) == ["mnist_0.png", "mnist_1.png",
+                                                      "mnist_2.png"]
+    assert os.path.isfile(tmp_path / "samples.gif") and os.path.isfile(tmp_path / "losses.png")
+    generator = keras.models.load_model(tmp_path / "saved_model" / "generator.keras")
+    noise = np.random.default_rng(2).normal(size=(3, gan.latent_dim)).astype("float32")
+    np.testing.assert_allclose(generator.predict(noise, verbose=0),
+                               again.generator.predict(noise, verbose=0), atol=1e-5)
+
+
+def test_flags_this_backend_cannot_honour_are_one_sentence(tmp_path):
+    from dcgan.dcgan import main
+    if BACKEND == "tensorflow":
+        pytest.skip("TensorFlow honours every device flag")
+    result = call_main(main, "--strategy", "multiworker", "--epochs", "1", cwd=tmp_path)
+    assert result.returncode == 2 and "error: --strategy multiworker" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = call_main(main, "--gpus", "0", "--epochs", "1", cwd=tmp_path)
+    assert result.returncode == 2 and "CUDA_VISIBLE_DEVICES" in result.stderr
+    if BACKEND == "torch":
+        result = call_main(main, "--strategy", "mirrored", "--epochs", "1", cwd=tmp_path)
+        assert result.returncode == 2 and "one device" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# Across backends, and several devices (a process each)
+# ---------------------------------------------------------------------------
+
+OTHER = "jax" if BACKEND == "tensorflow" else "tensorflow"
+
+_WRITE_ON_OTHER = """
+import sys, numpy as np
+sys.path[:0] = [{repo!r}, {tests!r}]
+from tiny import TinyDCGAN
+from common.data import ArrayImages
+images = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28, 1)).astype("float32")
+gan = TinyDCGAN(dataset=ArrayImages(images), out_dir={out!r}, seed=0)
+gan.train(epochs=2, batch_size=8, sample_interval=1, quiet=True)
+noise = np.random.default_rng(2).normal(size=(3, gan.latent_dim)).astype("float32")
+np.save({out!r} + "/noise.npy", noise)
+np.save({out!r} + "/generated.npy", gan.generator.predict(noise, verbose=0))
+"""
+
+
+@pytest.fixture(scope="module")
+def run_from_other_backend(tmp_path_factory):
+    """A tiny DCGAN run (2 steps) written by a process on another backend."""
+    out = str(tmp_path_factory.mktemp(f"written-on-{OTHER}"))
+    env = dict(os.environ, KERAS_BACKEND=OTHER, PYTHONPATH=REPO)
+    code = _WRITE_ON_OTHER.format(repo=REPO, tests=os.path.join(REPO, "tests"), out=out)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_generator_saved_on_another_backend_loads_and_generates(run_from_other_backend):
+    out = run_from_other_backend
+    generator = keras.models.load_model(os.path.join(out, "saved_model", "generator.keras"))
+    np.testing.assert_allclose(generator.predict(np.load(os.path.join(out, "noise.npy")),
+                                                 verbose=0),
+                               np.load(os.path.join(out, "generated.npy")), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_checkpoint_written_on_another_backend_resumes_here(run_from_other_backend, tmp_path):
+    import shutil
+    out = str(tmp_path / "run")
+    shutil.copytree(run_from_other_backend, out)
+    gan = TinyDCGAN(dataset=ArrayImages(random_images()), out_dir=out, seed=1)
+    from common import checkpoints
+    with np.load(checkpoints.checkpoint_path(out)) as npz:
+        stored = {k: npz[k] for k in npz.files}
+    gan.train(epochs=3, batch_size=8, sample_interval=1, quiet=True, resume=True)
+    meta = json.loads(stored["meta"].tobytes().decode())
+    assert checkpoints.read_meta(out)["step"] == 3 and meta["step"] == 2
+    # The step trained here started from the other backend's weights: the
+    # sample noise is the stored one, and the history goes on from step 2.
+    np.testing.assert_array_equal(gan.sample_noise, stored["sample_noise"])
+    with open(os.path.join(out, "history.csv")) as handle:
+        assert [line.split(",")[0] for line in handle.read().split()[1:]] == ["0", "1", "2"]
+
+
+_DATA_PARALLEL = """
+import sys, numpy as np, keras
+sys.path[:0] = [{repo!r}, {tests!r}]
+from tiny import TinyDCGAN
+from common.backends import jax as jax_backend
+from common.data import ArrayImages
+from common.training import compiled_step
+images = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28, 1)).astype("float32")
+weights = {{}}
+for name in ("one", "two"):
+    if name == "two":
+        jax_backend.make_strategy("mirrored")  # the two CPU devices XLA_FLAGS made
+    gan = TinyDCGAN(dataset=ArrayImages(images), out_dir={out!r} + name, seed=0)
+    step, rng = compiled_step(gan), np.random.default_rng(1)
+    for _ in range(3):
+        step(*gan.draw_batch(rng, 16))
+    weights[name] = [v.numpy() for v in gan.generator.weights + gan.discriminator.weights]
+    keras.distribution.set_distribution(None)
+for a, b in zip(weights["one"], weights["two"]):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+print("equal", len(weights["one"]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BACKEND != "jax", reason="keras.distribution's data parallelism is JAX's")
+def test_data_parallel_on_two_cpu_devices_equals_one_device(tmp_path):
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=REPO,
+               XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    code = _DATA_PARALLEL.format(repo=REPO, tests=os.path.join(REPO, "tests"),
+                                 out=str(tmp_path / "run-"))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "equal" in result.stdout
