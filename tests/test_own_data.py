@@ -334,3 +334,14 @@ def test_classes_drawn_count_a_fifth_of_a_balanced_share_whatever_the_number_of_
     from common.scores import count_classes
     assert count_classes(np.eye(100)[np.arange(1000) % 100]) == 100
     assert count_classes(np.eye(10)[np.arange(1000) % 10]) == 10
+
+
+def test_eval_interval_scores_a_class_folder_run_with_its_classifier(digits, tmp_path,
+                                                                     monkeypatch):
+    from tiny import TinyCGAN
+    monkeypatch.setenv(classifier.CACHE_ENV, str(tmp_path / "cache"))
+    classifier.load_folder_classifier(str(digits), (28, 28, 1), verbose=False, **QUICK)
+    gan = TinyCGAN(class_names=["0", "1", "7"], out_dir=str(tmp_path / "run"), seed=0)
+    row = evaluation.training_evaluator(n=30, data_dir=str(digits))(gan)
+    assert set(row) == {"fid", "mnist_score", "classes", "cond_acc"}
+    assert 0 <= row["cond_acc"] <= 1 and 1 <= row["classes"] <= 3 and row["fid"] > 0
