@@ -154,7 +154,7 @@ MAY_CHANGE = ("batch_size", "sample_interval", "real_label", "pretrain_steps", "
 
 # Entries whose command-line flag is not their name with dashes.
 _FLAGS = {"img_shape": "the image shape (--data, --img-size)", "hr_shape": "--hr-size",
-          "class_names": "the classes (--data's class folders)",
+          "class_names": "the class folders",
           "num_classes": "the number of classes (--data, --dataset)"}
 
 

@@ -191,8 +191,13 @@ def _train_and_cache(images, labels, train_idx, held_idx, info, paths, epochs, b
     model = build_classifier_model(seed, images.shape[1:], num_classes)
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    for _ in range(epochs):  # shuffled here with `rng`, not by fit's global random state
-        order = rng.permutation(train_idx)
+    # Shuffled here with `rng`, not by fit's global random state; a small
+    # folder's epochs go to `fit` a few thousand images at a time, not one
+    # call (and its start-up cost) per epoch.
+    per_call = max(1, 4096 // len(train_idx))
+    for first in range(0, epochs, per_call):
+        order = np.concatenate([rng.permutation(train_idx)
+                                for _ in range(min(per_call, epochs - first))])
         model.fit(images[order], labels[order], batch_size=batch_size, epochs=1,
                   shuffle=False, verbose=0)
     seconds = time.perf_counter() - started

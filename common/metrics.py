@@ -72,7 +72,8 @@ def format_scores(rows, classifier):
     lines += [
         f"Fréchet: distance to the {trained_on:,} training {images} in the classifier's "
         "feature space, lower is better (it grows as the sample shrinks: compare equal sizes).",
-        f"{score_name}: exp(E KL(p(y|x) || p(y))), 1 to {k}, higher is better. "
+        f"{score_name[0].upper() + score_name[1:]}: exp(E KL(p(y|x) || p(y))), 1 to {k}, "
+        "higher is better. "
         f"Classes: {'digits' if digits else 'classes'} that get >= "
         f"{MIN_CLASS_FRACTION / k:.1%} of the samples.",
         f"Accuracy: images read as the {'digit' if digits else 'class'} asked for (real: the "

