@@ -9,9 +9,11 @@ A model class supplies the recipe:
   - `sample_images(step)`, `generator`, `discriminator`, `out_dir`;
   - `config()` (optional): the settings that make the model, which a
     checkpoint records and --resume checks (common/checkpoints.py).
-`fit` runs that recipe: it compiles `train_step` once into a single
-`tf.function` (with XLA where it is faster, see `compiled_step`), so a step costs one call instead of the
-three `train_on_batch` calls and the `predict` of Keras-GAN's loop.
+`fit` runs that recipe: it compiles `train_step` once into a single function
+on the Keras backend in use (common/backends/: a `tf.function` on TensorFlow,
+a `jax.jit` on JAX), so a step costs one call instead of the three
+`train_on_batch` calls and the `predict` of Keras-GAN's loop. This module
+itself speaks keras, keras.ops and numpy only.
 """
 import contextlib
 import csv

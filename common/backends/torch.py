@@ -12,12 +12,24 @@ CPU, `torch.compile` of the step did not pay (README, "Choosing a backend").
 """
 import contextlib
 
+import torch
+
 
 def train_on_batch(model, x, y):
     """`model.train_on_batch(x, y)`: the model's own train step after
-    resetting its metrics, as `train_on_batch` does."""
+    resetting its metrics, as `train_on_batch` does. The batch is data, as
+    the arrays given to `train_on_batch` are: images G generated in this step
+    are detached from G's graph, or D's backward pass would run on into G and
+    leave its gradients on G's weights (which the combined model's
+    `zero_grad` does not reach) for G's own step to add to its own."""
     model.reset_metrics()
-    return model.train_step((x, y))
+    return model.train_step((_data(x), _data(y)))
+
+
+def _data(value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_data(v) for v in value)
+    return value.detach() if isinstance(value, torch.Tensor) else value
 
 
 def compiled_step(gan, jit_compile=None, **unused):
