@@ -257,7 +257,8 @@ class Snapshots:
         if final:
             save_model_atomically(gan.discriminator, os.path.join(folder, "discriminator.keras"))
         self.checkpoint = checkpoints.save_checkpoint(
-            gan, step + 1, {"jit_compile": gan.jit_compile, "config": gan._run_config},
+            gan, step + 1, {"jit_compile": gan.jit_compile, "backend": backends.name(),
+                            "config": gan._run_config},
             durable=final)
 
 
@@ -371,8 +372,8 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
         warnings = []
         meta = checkpoints.load_checkpoint(gan, gan._run_config, warn=warnings.append)
         done = meta["step"]
-        if jit_compile is None:  # the resumed run compiles its step as before
-            jit_compile = meta.get("jit_compile")
+        if jit_compile is None and meta.get("backend", "tensorflow") == backends.name():
+            jit_compile = meta.get("jit_compile")  # the resumed run compiles its step as before
         say(f"Resuming from step {done:,} ({checkpoints.checkpoint_path(gan.out_dir)}).")
         if done >= epochs:
             say(f"The run in {gan.out_dir} is already at step {done:,} (--epochs {epochs:,} "

@@ -58,6 +58,12 @@ def targets_for(model, n, value):
     return targets if len(targets) > 1 else targets[0]
 
 
+# On TensorFlow each model's own test file checks these (test_gan_dcgan.py ...).
+on_other_backends = pytest.mark.skipif(BACKEND == "tensorflow",
+                                       reason="each model's own tests check it on TensorFlow")
+
+
+@on_other_backends
 @pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
 def test_d_learns_in_its_own_step_and_the_combined_step_trains_g_alone(cls, tmp_path):
     gan = make(cls, tmp_path)
@@ -161,6 +167,33 @@ def test_train_writes_and_resumes_on_this_backend(tmp_path):
     noise = np.random.default_rng(2).normal(size=(3, gan.latent_dim)).astype("float32")
     np.testing.assert_allclose(generator.predict(noise, verbose=0),
                                again.generator.predict(noise, verbose=0), atol=1e-5)
+
+
+def _tiny_srgan(tmp_path, pretrain_steps):
+    from common.photos import HighResPhotos
+    from tiny import TinySRGAN
+    rng = np.random.default_rng(0)
+    photos = [rng.integers(0, 256, (48, 48, 3)).astype("uint8") for _ in range(4)]
+    dataset = HighResPhotos(photos[:3], photos[3:], hr_size=32)
+    return TinySRGAN(hr_shape=(32, 32, 3), dataset=dataset, out_dir=str(tmp_path),
+                     content_loss="mse", pretrain_steps=pretrain_steps, seed=0)
+
+
+@on_other_backends
+@pytest.mark.parametrize("name", ["gan", "cgan", "cgan-conv", "acgan", "srgan"])
+def test_every_model_trains_with_its_compiled_step(name, tmp_path):
+    if name == "srgan":  # one SRResNet step, then one GAN step: both phases
+        gan = _tiny_srgan(tmp_path, pretrain_steps=1)
+    else:
+        gan = make({"gan": TinyGAN, "cgan": TinyCGAN, "cgan-conv": TinyConditionalDCGAN,
+                    "acgan": TinyACGAN}[name], tmp_path)
+    g_before = snapshot(gan.generator.trainable_weights)
+    d_before = snapshot(gan.discriminator.trainable_weights)
+    logs = gan.train(epochs=2, batch_size=4, sample_interval=1, quiet=True)
+    assert all(np.isfinite(value) for value in logs.values())
+    assert len(changed(g_before, gan.generator.trainable_weights)) == len(g_before)
+    assert changed(d_before, gan.discriminator.trainable_weights)
+    assert os.path.isfile(tmp_path / "saved_model" / "generator.keras")
 
 
 def test_flags_this_backend_cannot_honour_are_one_sentence(tmp_path):

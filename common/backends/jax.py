@@ -134,10 +134,9 @@ def _merge(static, arrays):
 
 
 def match_xla(gan, jit_compile=None):
-    """On JAX D's own `train_on_batch` is jitted by Keras and the combined
-    model's is not (common/frozen.py says why); nothing to match."""
-    return gan.jit_compile if jit_compile is None and hasattr(gan, "jit_compile") else (
-        jit_compile is not False)
+    """Nothing to match on JAX: Keras jits D's own `train_on_batch` and runs
+    the combined model's unjitted (common/frozen.py says why)."""
+    return jit_compile is not False
 
 
 def model_strategy(gan):
