@@ -302,6 +302,6 @@ def test_data_parallel_on_two_cpu_devices_equals_one_device(tmp_path):
     code = _DATA_PARALLEL.format(repo=REPO, tests=os.path.join(REPO, "tests"),
                                  out=str(tmp_path / "run-"))
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "equal" in result.stdout

@@ -7,11 +7,15 @@ step after resetting the metrics. The frozen D inside the combined model is
 called with D's own parameters, so the combined step leaves gradients on them;
 D's next step clears them first (`zero_grad`), so they never reach D's update.
 
-`compiled_step` runs the GAN's `train_step` as it is: measured on a 2-core
-CPU, `torch.compile` of the step did not pay (README, "Choosing a backend").
+`compiled_step` runs the GAN's `train_step` as it is, eagerly, as Keras
+itself runs PyTorch models by default (`jit_compile="auto"` is eager there).
+Whether `torch.compile` of the whole step pays has not been measured yet
+(README, "Choosing a backend").
 """
 import contextlib
 
+import keras
+import numpy as np
 import torch
 
 
@@ -33,9 +37,16 @@ def _data(value):
 
 
 def compiled_step(gan, jit_compile=None, **unused):
-    """`gan.train_step`, run eagerly (see the module's docstring)."""
+    """`gan.train_step`, run eagerly (see the module's docstring), on the
+    batch's arrays as tensors: a model called on [generated images, labels]
+    refuses a list that mixes tensors and numpy arrays. A flag (SRGAN's
+    phase) stays a Python value."""
     gan.jit_compile = False
-    return gan.train_step
+
+    def step(*batch):
+        return gan.train_step(*[keras.ops.convert_to_tensor(a) if np.ndim(a) else a
+                                for a in batch])
+    return step
 
 
 def match_xla(gan, jit_compile=None):
