@@ -231,10 +231,9 @@ def fused_unconditional_torch(gan):
 
 # The hand-written reference step of each recipe, per backend.
 FUSED = {
-    "tensorflow": {"unconditional": lambda gan: fused_unconditional(gan),
-                   "conditional": lambda gan: fused_conditional(gan),
-                   "auxiliary_classifier": lambda gan: fused_auxiliary_classifier(gan),
-                   "super_resolution": lambda gan: fused_super_resolution(gan)},
+    "tensorflow": {"unconditional": fused_unconditional, "conditional": fused_conditional,
+                   "auxiliary_classifier": fused_auxiliary_classifier,
+                   "super_resolution": fused_super_resolution},
     "jax": {"unconditional": fused_unconditional_jax},
     "torch": {"unconditional": fused_unconditional_torch},
 }

@@ -104,7 +104,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=cli.seed, default=None, help="random seed for the noise")
     args = parser.parse_args(argv)
     with cli.tensorflow_chatter_hidden():
-        import tensorflow  # noqa: F401  (loaded here, its start-up lines kept quiet)
+        import keras  # noqa: F401  (and its backend, loaded here with its start-up lines kept quiet)
     model = load_generator(args.generator)
     latent_dim, conditional = generator_inputs(model)
     rng = np.random.default_rng(args.seed)

@@ -9,9 +9,11 @@ A model class supplies the recipe:
   - `sample_images(step)`, `generator`, `discriminator`, `out_dir`;
   - `config()` (optional): the settings that make the model, which a
     checkpoint records and --resume checks (common/checkpoints.py).
-`fit` runs that recipe: it compiles `train_step` once into a single
-`tf.function` (with XLA where it is faster, see `compiled_step`), so a step costs one call instead of the
-three `train_on_batch` calls and the `predict` of Keras-GAN's loop.
+`fit` runs that recipe: it compiles `train_step` once into a single function
+on the Keras backend in use (common/backends/: a `tf.function` on TensorFlow,
+a `jax.jit` on JAX), so a step costs one call instead of the three
+`train_on_batch` calls and the `predict` of Keras-GAN's loop. This module
+itself speaks keras, keras.ops and numpy only.
 """
 import contextlib
 import csv
@@ -258,7 +260,8 @@ class Snapshots:
         if final:
             save_model_atomically(gan.discriminator, os.path.join(folder, "discriminator.keras"))
         self.checkpoint = checkpoints.save_checkpoint(
-            gan, step + 1, {"jit_compile": gan.jit_compile, "config": gan._run_config},
+            gan, step + 1, {"jit_compile": gan.jit_compile, "backend": backends.name(),
+                            "config": gan._run_config},
             durable=final)
 
 
@@ -372,8 +375,8 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
         warnings = []
         meta = checkpoints.load_checkpoint(gan, gan._run_config, warn=warnings.append)
         done = meta["step"]
-        if jit_compile is None:  # the resumed run compiles its step as before
-            jit_compile = meta.get("jit_compile")
+        if jit_compile is None and meta.get("backend", "tensorflow") == backends.name():
+            jit_compile = meta.get("jit_compile")  # the resumed run compiles its step as before
         say(f"Resuming from step {done:,} ({checkpoints.checkpoint_path(gan.out_dir)}).")
         if done >= epochs:
             say(f"The run in {gan.out_dir} is already at step {done:,} (--epochs {epochs:,} "

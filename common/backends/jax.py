@@ -53,7 +53,9 @@ def gan_variables(gan):
 def build_lazy_state(gan):
     """Create the variables Keras creates at a model's first `train_on_batch`
     (its compiled loss's and metrics', its optimizer's), which a jitted
-    function could not create: from the model's symbolic inputs and outputs."""
+    function could not create: from the model's symbolic inputs, and its
+    outputs as targets (a ValueError where the targets differ: a class head
+    trained on labels; `compiled_step` then runs its first step eagerly)."""
     for model in vars(gan).values():
         if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
             outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
@@ -96,7 +98,12 @@ def compiled_step(gan, jit_compile=None, **unused):
         if not gan.jit_compile:
             return gan.train_step(*batch)
         if "variables" not in compiled:
-            build_lazy_state(gan)
+            try:
+                build_lazy_state(gan)
+            except ValueError:  # targets unlike the outputs (ACGAN's class labels):
+                logs = gan.train_step(*batch)  # the first step eagerly builds them
+                compiled["variables"] = gan_variables(gan)
+                return logs
             compiled["variables"] = gan_variables(gan)
         static = tuple((i, bool(v)) for i, v in enumerate(batch) if _static(v))
         if static not in compiled:
@@ -134,10 +141,9 @@ def _merge(static, arrays):
 
 
 def match_xla(gan, jit_compile=None):
-    """On JAX D's own `train_on_batch` is jitted by Keras and the combined
-    model's is not (common/frozen.py says why); nothing to match."""
-    return gan.jit_compile if jit_compile is None and hasattr(gan, "jit_compile") else (
-        jit_compile is not False)
+    """Nothing to match on JAX: Keras jits D's own `train_on_batch` and runs
+    the combined model's unjitted (common/frozen.py says why)."""
+    return jit_compile is not False
 
 
 def model_strategy(gan):

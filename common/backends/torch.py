@@ -7,23 +7,46 @@ step after resetting the metrics. The frozen D inside the combined model is
 called with D's own parameters, so the combined step leaves gradients on them;
 D's next step clears them first (`zero_grad`), so they never reach D's update.
 
-`compiled_step` runs the GAN's `train_step` as it is: measured on a 2-core
-CPU, `torch.compile` of the step did not pay (README, "Choosing a backend").
+`compiled_step` runs the GAN's `train_step` as it is, eagerly, as Keras
+itself runs PyTorch models by default (`jit_compile="auto"` is eager there).
+Whether `torch.compile` of the whole step pays has not been measured yet
+(README, "Choosing a backend").
 """
 import contextlib
+
+import keras
+import numpy as np
+import torch
 
 
 def train_on_batch(model, x, y):
     """`model.train_on_batch(x, y)`: the model's own train step after
-    resetting its metrics, as `train_on_batch` does."""
+    resetting its metrics, as `train_on_batch` does. The batch is data, as
+    the arrays given to `train_on_batch` are: images G generated in this step
+    are detached from G's graph, or D's backward pass would run on into G and
+    leave its gradients on G's weights (which the combined model's
+    `zero_grad` does not reach) for G's own step to add to its own."""
     model.reset_metrics()
-    return model.train_step((x, y))
+    return model.train_step((_data(x), _data(y)))
+
+
+def _data(value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_data(v) for v in value)
+    return value.detach() if isinstance(value, torch.Tensor) else value
 
 
 def compiled_step(gan, jit_compile=None, **unused):
-    """`gan.train_step`, run eagerly (see the module's docstring)."""
+    """`gan.train_step`, run eagerly (see the module's docstring), on the
+    batch's arrays as tensors: a model called on [generated images, labels]
+    refuses a list that mixes tensors and numpy arrays. A flag (SRGAN's
+    phase) stays a Python value."""
     gan.jit_compile = False
-    return gan.train_step
+
+    def step(*batch):
+        return gan.train_step(*[keras.ops.convert_to_tensor(a) if np.ndim(a) else a
+                                for a in batch])
+    return step
 
 
 def match_xla(gan, jit_compile=None):
