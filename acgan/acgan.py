@@ -45,12 +45,13 @@ from keras.models import Model, Sequential
 from common import data, training
 from common.frozen import frozen
 from common.images import class_grid_inputs, save_image_grid
+from common.precision import use_precision
 from common.training import binary_accuracy, train_on_batch
 
 
 class ACGAN:
     def __init__(self, img_shape=(28, 28, 1), num_classes=10, latent_dim=100, dataset=None,
-                 out_dir=None, seed=None):
+                 out_dir=None, precision="float32", seed=None):
         """
         Args:
             img_shape: (rows, cols, channels); rows and cols divisible by 4.
@@ -60,6 +61,9 @@ class ACGAN:
                 ints), as `common.data.load_mnist` returns; None loads MNIST
                 when training starts.
             out_dir: where images/ and saved_model/ go; default this file's folder.
+            precision: "float32", "mixed_bfloat16", "mixed_float16", or "auto"
+                (bfloat16 where the machine has it): what G and D compute in
+                (common/precision.py).
             seed: seed for weights, data order and noise; None is random.
         """
         self.img_rows, self.img_cols, self.channels = img_shape
@@ -109,6 +113,10 @@ class ACGAN:
         # set of weights, so it gets its own Adam with the same settings.
         self.combined = Model([noise, label], [valid, target_label], name="combined")
         self.combined.compile(loss=losses, optimizer=keras.optimizers.Adam(0.0002, 0.5))
+
+        # G and D compute in 16-bit where asked: weights, outputs, losses and
+        # BatchNorm statistics stay float32 (common/precision.py).
+        use_precision(self, precision)
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -249,7 +257,8 @@ def main(argv=None):
     cli.warn_if_batch_exceeds(args.batch_size, len(images))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = ACGAN(img_shape=images.shape[1:], latent_dim=args.latent_dim,
-                    dataset=(images, labels), out_dir=args.out, seed=args.seed)
+                    dataset=(images, labels), out_dir=args.out, precision=args.precision,
+                    seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

@@ -47,6 +47,7 @@ from keras.models import Model, Sequential
 from common import data, training
 from common.frozen import frozen
 from common.images import class_grid_inputs, save_image_grid
+from common.precision import use_precision
 from common.training import binary_accuracy, train_on_batch
 
 
@@ -54,7 +55,7 @@ class CGAN:
     arch = "mlp"  # --arch: Keras-GAN's multilayer perceptrons
 
     def __init__(self, img_shape=(28, 28, 1), num_classes=10, latent_dim=100, dataset=None,
-                 out_dir=None, seed=None):
+                 out_dir=None, precision="float32", seed=None):
         """
         Args:
             img_shape: (rows, cols, channels) of one image.
@@ -64,6 +65,9 @@ class CGAN:
                 ints), as `common.data.load_mnist` returns; None loads MNIST
                 when training starts.
             out_dir: where images/ and saved_model/ go; default this file's folder.
+            precision: "float32", "mixed_bfloat16", "mixed_float16", or "auto"
+                (bfloat16 where the machine has it): what G and D compute in
+                (common/precision.py).
             seed: seed for weights, data order and noise; None is random.
         """
         self.img_rows, self.img_cols, self.channels = img_shape
@@ -106,6 +110,10 @@ class CGAN:
         self.combined = Model([noise, label], valid, name="combined")
         self.combined.compile(loss="binary_crossentropy",
                               optimizer=keras.optimizers.Adam(0.0002, 0.5))
+
+        # G and D compute in 16-bit where asked: weights, outputs, losses and
+        # BatchNorm statistics stay float32 (common/precision.py).
+        use_precision(self, precision)
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -292,7 +300,8 @@ def main(argv=None):
     cli.warn_if_batch_exceeds(args.batch_size, len(images))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = ARCHITECTURES[args.arch](img_shape=images.shape[1:], latent_dim=args.latent_dim,
-                                       dataset=(images, labels), out_dir=args.out, seed=args.seed)
+                                       dataset=(images, labels), out_dir=args.out,
+                                       precision=args.precision, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 
