@@ -147,8 +147,9 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
                              "multiworker: several machines, set up by TF_CONFIG (see README)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="what G and D compute in: auto is mixed_bfloat16 where the machine "
-                             "has bfloat16 instructions, else float32; mixed_float16 scales the "
-                             "loss (GPUs); weights stay float32 (common/precision.py)")
+                             "has bfloat16 instructions (on a CPU, for convolutional networks), "
+                             "else float32; mixed_float16 scales the loss (GPUs); weights stay "
+                             "float32 (common/precision.py)")
     parser.add_argument("--cpu-devices", type=positive_int, default=None,
                         help="with --strategy mirrored on a machine without GPUs: split the "
                              "CPU into this many replicas (to try it out; no faster)")

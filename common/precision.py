@@ -1,7 +1,8 @@
 """Mixed precision: G and D compute in 16-bit, their weights stay float32.
 
-    --precision auto             mixed_bfloat16 where the machine has bfloat16
-                                 instructions (the default), else float32
+    --precision auto             the default: mixed_bfloat16 where the machine
+                                 has bfloat16 instructions (on a CPU, for the
+                                 convolutional models), else float32
     --precision float32          everything in float32 (Keras-GAN's way)
     --precision mixed_bfloat16   convolutions and matrix products in bfloat16
     --precision mixed_float16    in float16, with loss scaling (GPUs)
@@ -45,6 +46,9 @@ from common.cli import PRECISIONS  # noqa: F401  (the names --precision accepts)
 from common.errors import UserError
 
 _HALF = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+
+_CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv2DTranspose,
+                 keras.layers.Conv3D)
 
 # Layers that only move values around: after an output layer they stay
 # float32 with it, so that the network's output is the float32 result.
@@ -115,16 +119,24 @@ def hardware_support(precision):
     return False, f"this CPU has no {half} instructions ({' or '.join(f.upper() for f in wanted)})"
 
 
-def choose(precision="auto", say=print):
-    """The precision to train in: `precision` itself where the machine computes
-    it, "auto" mixed_bfloat16 where it computes bfloat16, else float32, and
-    what `say` is told about it (one sentence, only when the choice is not
-    the one asked for by name)."""
+def choose(precision="auto", say=print, convolutional=True):
+    """The precision to train in, and what `say` is told about it (one
+    sentence, unless `precision` is named and the machine computes it).
+
+    `precision` itself where the machine computes it, else float32. "auto":
+    mixed_bfloat16 where the machine computes bfloat16, except, on a CPU, for
+    networks without convolutions (not `convolutional`): their small matrix
+    products, compiled with XLA, ran slower in bfloat16 than in float32 on a
+    2-core AMD EPYC with AVX512_BF16 (README, "Mixed precision"), while the
+    convolutional models ran 1.3x faster and more."""
     if precision not in PRECISIONS:
         raise UserError(f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
     if precision == "auto":
         supported, why = hardware_support("mixed_bfloat16")
         chosen = "mixed_bfloat16" if supported else "float32"
+        if supported and not convolutional and not gpu_compute_capabilities():
+            chosen, why = "float32", f"{why}, but networks without convolutions train " \
+                                     "faster in float32 on a CPU"
         say(f"Precision: {chosen} ({why}; choose with --precision).")
         return chosen
     supported, why = hardware_support(precision)
@@ -198,7 +210,10 @@ def use_precision(gan, precision="float32", say=print):
     module's docstring); returns the precision chosen (see `choose`), which
     is also kept in `gan.precision`. Call it once the networks are built and
     compiled, before they train."""
-    chosen = choose(precision, say)
+    convolutional = any(isinstance(layer, _CONVOLUTIONS) for model in (gan.generator,
+                                                                        gan.discriminator)
+                        for layer in model._flatten_layers(include_self=False))
+    chosen = choose(precision, say, convolutional)
     policy = keras.DTypePolicy(chosen)
     for model in (gan.generator, gan.discriminator):
         set_policy(model, policy)
