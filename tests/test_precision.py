@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import changed, snapshot
+from conftest import call_main, changed, snapshot
 from common import checkpoints, precision
 from common.data import ArrayImages
 from common.training import compiled_step, match_xla
@@ -206,3 +206,17 @@ def test_bfloat16_under_a_mirrored_strategy(tmp_path, sixteen_bit_everywhere):
     assert len(changed(before, gan.generator.trainable_weights +
                        gan.discriminator.trainable_weights)) == len(before)
     assert "bfloat16" in {layer.compute_dtype for layer in layers_of(gan.discriminator)}
+
+
+def test_every_model_has_the_flag_and_a_wrong_value_is_one_message(tmp_path):
+    from acgan.acgan import main as acgan_main
+    from cgan.cgan import main as cgan_main
+    from dcgan.dcgan import main as dcgan_main
+    from gan.gan import main as gan_main
+    from srgan.srgan import main as srgan_main
+    for main in (gan_main, dcgan_main, cgan_main, acgan_main, srgan_main):
+        result = call_main(main, "--help", cwd=tmp_path)
+        assert "--precision {auto,float32,mixed_bfloat16,mixed_float16}" in result.stdout
+        result = call_main(main, "--precision", "half", cwd=tmp_path)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "argument --precision: invalid choice: 'half'" in result.stderr
