@@ -249,7 +249,7 @@ def device_name():
                     break
     except OSError:
         pass
-    flags = ", ".join(flag.upper() for flag in precision.bench_env()) or "none of AVX-512"
+    flags = ", ".join(flag.upper() for flag in precision.instruction_sets()) or "none of AVX-512"
     return f"CPU: {name}, {os.cpu_count()} cores ({flags})"
 
 
@@ -423,7 +423,8 @@ def main(argv=None):
             runners = {}
             for p in precisions:  # all of them alternated in the same rounds
                 folder = os.path.join(out, p)
-                runners[p, "train"] = TrainRunner(cls, kwargs, batch, os.path.join(folder, "train"), p)
+                runners[p, "train"] = TrainRunner(cls, kwargs, batch,
+                                                  os.path.join(folder, "train"), p)
                 if "plain" in variants:
                     runners[p, "plain"] = PlainRunner(cls, kwargs, batch,
                                                       os.path.join(folder, "plain"), p)

@@ -37,7 +37,6 @@ machine. Everything here is Keras, whatever the backend.
 """
 import contextlib
 import functools
-import os
 import sys
 
 import keras
@@ -195,10 +194,10 @@ def _use_loss_scaling(gan, scale):
     replaced = {}
     for model in _compiled_models(gan):
         optimizer = model.optimizer
-        if optimizer.built:
-            raise RuntimeError("The precision of a model is chosen before it trains.")
         wrapped = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
         if wrapped != scale:
+            if optimizer.built:  # its state would be lost
+                raise RuntimeError("Choose mixed_float16 before a model trains, or keep it.")
             if id(optimizer) not in replaced:
                 replaced[id(optimizer)] = (keras.optimizers.LossScaleOptimizer(optimizer) if scale
                                            else optimizer.inner_optimizer)
@@ -253,8 +252,8 @@ def compute_dtypes(model):
     return {layer.name: layer.compute_dtype for layer in model._flatten_layers(include_self=False)}
 
 
-def bench_env():
-    """The instruction sets this module looks for, as found here (for benchmarks)."""
+def instruction_sets():
+    """The instruction sets this module looks for that this CPU has (for benchmarks)."""
     flags = cpu_flags()
     return [flag for flag in ("avx512f", "avx512_bf16", "amx_bf16", "avx512_fp16", "amx_fp16")
             if flag in flags]
