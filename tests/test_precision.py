@@ -159,39 +159,40 @@ def test_auto_is_bfloat16_where_the_machine_has_it_and_says_so(monkeypatch, caps
         precision.choose("half")
 
 
-def test_saved_generator_loads_and_generates_in_float32(tmp_path, sixteen_bit_everywhere):
-    gan = TinyDCGAN(dataset=ArrayImages(digits()), out_dir=str(tmp_path), seed=0,
-                    precision="mixed_bfloat16")
+def test_saved_generator_is_float32_and_resume_keeps_the_precision_of_the_run(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(precision, "hardware_support", lambda name: (True, "assumed"))
+    data = ArrayImages(digits())
+    gan = TinyDCGAN(dataset=data, out_dir=str(tmp_path), seed=0, precision="mixed_bfloat16")
     gan.train(epochs=1, batch_size=8, sample_interval=100, quiet=True)
+    # The saved generator loads and generates in float32, on any machine...
     loaded = keras.models.load_model(tmp_path / "saved_model" / "generator.keras")
     assert {layer.compute_dtype for layer in layers_of(loaded)} == {"float32"}
-    # ... and the training model goes on in bfloat16 after saving it
-    assert "bfloat16" in {layer.compute_dtype for layer in layers_of(gan.generator)}
     noise = np.random.default_rng(2).normal(size=(4, gan.latent_dim)).astype("float32")
     out = loaded.predict(noise, verbose=0)
     assert out.dtype == np.float32
-    # the same weights: the float32 images differ from the bfloat16 ones by bfloat16 rounding
+    # (the same weights: its images differ from the bfloat16 ones by bfloat16 rounding)
     np.testing.assert_allclose(out, gan.generator.predict(noise, verbose=0), atol=0.05)
+    # ...while the training model goes on in bfloat16.
+    assert "bfloat16" in {layer.compute_dtype for layer in layers_of(gan.generator)}
 
-
-def test_resume_keeps_the_precision_of_the_run(tmp_path, sixteen_bit_everywhere, capsys):
-    data = ArrayImages(digits())
-    TinyDCGAN(dataset=data, out_dir=str(tmp_path), seed=0, precision="float32").train(
-        epochs=1, batch_size=8, sample_interval=100, quiet=True)
-    # the default ("auto", bfloat16 here) gives way to the run's own float32
+    # Resumed with the default ("auto", float32 where it was built: no bfloat16
+    # there), the run goes on in the bfloat16 its checkpoint recorded.
+    monkeypatch.setattr(precision, "hardware_support", lambda name: (name == "float32", "none"))
     gan = TinyDCGAN(dataset=data, out_dir=str(tmp_path), seed=0, precision="auto")
-    assert gan.precision == "mixed_bfloat16"
+    assert gan.precision == "float32"
+    monkeypatch.setattr(precision, "hardware_support", lambda name: (True, "assumed"))
     gan.train(epochs=2, batch_size=8, sample_interval=100, quiet=True, resume=True)
-    assert gan.precision == "float32" and gan._run_config["precision"] == "float32"
-    assert {layer.compute_dtype for layer in layers_of(gan.generator)} == {"float32"}
-    assert "Precision: float32, as the run was trained until now." in capsys.readouterr().out
-    # a precision asked for by name is kept, with a warning (the same variables)
-    gan = TinyDCGAN(dataset=data, out_dir=str(tmp_path), seed=0, precision="mixed_bfloat16")
+    assert gan.precision == "mixed_bfloat16" and gan._run_config["precision"] == "mixed_bfloat16"
+    assert "bfloat16" in {layer.compute_dtype for layer in layers_of(gan.generator)}
+    assert "Precision: mixed_bfloat16, as the run was trained until now." in capsys.readouterr().out
+    # A precision asked for by name is used, with a warning (the same variables).
+    gan = TinyDCGAN(dataset=data, out_dir=str(tmp_path), seed=0, precision="float32")
     warnings = []
     checkpoints.load_checkpoint(gan, checkpoints.run_config(gan, precision=gan.precision),
                                 warn=warnings.append)
-    assert warnings == ["Warning: --precision was float32 in this run until now; it goes on "
-                        "with mixed_bfloat16."]
+    assert warnings == ["Warning: --precision was mixed_bfloat16 in this run until now; it goes "
+                        "on with float32."]
 
 
 def test_bfloat16_under_a_mirrored_strategy(tmp_path, sixteen_bit_everywhere):
