@@ -124,18 +124,19 @@ def choose(precision="auto", say=print, convolutional=True):
 
     `precision` itself where the machine computes it, else float32. "auto":
     mixed_bfloat16 where the machine computes bfloat16, except, on a CPU, for
-    networks without convolutions (not `convolutional`): their small matrix
-    products, compiled with XLA, ran slower in bfloat16 than in float32 on a
-    2-core AMD EPYC with AVX512_BF16 (README, "Mixed precision"), while the
-    convolutional models ran 1.3x faster and more."""
+    networks without convolutions (not `convolutional`): on a 2-core AMD EPYC
+    with AVX512_BF16 the convolutional models' steps ran 1.3-1.7x faster in
+    bfloat16, while the MLPs' small matrix products (compiled with XLA) gave
+    no steady gain: GAN 1.6x faster, CGAN 1.6x slower (README, "Mixed
+    precision"); their steps take tens of milliseconds either way."""
     if precision not in PRECISIONS:
         raise UserError(f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
     if precision == "auto":
         supported, why = hardware_support("mixed_bfloat16")
         chosen = "mixed_bfloat16" if supported else "float32"
         if supported and not convolutional and not gpu_compute_capabilities():
-            chosen, why = "float32", f"{why}, but networks without convolutions train " \
-                                     "faster in float32 on a CPU"
+            chosen, why = "float32", f"{why}, but networks without convolutions gain " \
+                                     "nothing steady from it on a CPU"
         say(f"Precision: {chosen} ({why}; choose with --precision).")
         return chosen
     supported, why = hardware_support(precision)

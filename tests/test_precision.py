@@ -147,11 +147,11 @@ def test_auto_is_bfloat16_where_the_machine_has_it_and_says_so(monkeypatch, caps
     assert precision.choose("auto") == "mixed_bfloat16"
     assert capsys.readouterr().out.strip() == (
         "Precision: mixed_bfloat16 (this CPU has AVX512_BF16; choose with --precision).")
-    # networks without convolutions (GAN's and CGAN's MLPs) ran slower in bfloat16 on a CPU
+    # networks without convolutions (GAN's and CGAN's MLPs) gained nothing steady on a CPU
     assert precision.choose("auto", convolutional=False) == "float32"
     assert capsys.readouterr().out.strip() == (
         "Precision: float32 (this CPU has AVX512_BF16, but networks without convolutions "
-        "train faster in float32 on a CPU; choose with --precision).")
+        "gain nothing steady from it on a CPU; choose with --precision).")
     monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: ((7, 5),))
     assert precision.hardware_support("mixed_bfloat16")[0] is False  # a T4: float16 only
     assert precision.hardware_support("mixed_float16")[0] is True
