@@ -127,8 +127,8 @@ def choose(precision="auto", say=print, convolutional=True):
     networks without convolutions (not `convolutional`): on a 2-core AMD EPYC
     with AVX512_BF16 the convolutional models' steps ran 1.3-1.7x faster in
     bfloat16, while the MLPs' small matrix products (compiled with XLA) gave
-    no steady gain: GAN 1.6x faster, CGAN 1.6x slower (README, "Mixed
-    precision"); their steps take tens of milliseconds either way."""
+    no steady gain: CGAN 1.34x faster in one run, 0.64x in another (README,
+    "Mixed precision"); their steps take tens of milliseconds either way."""
     if precision not in PRECISIONS:
         raise UserError(f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
     if precision == "auto":
