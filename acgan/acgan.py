@@ -48,12 +48,13 @@ from keras.models import Model, Sequential
 from common import data, training
 from common.frozen import frozen
 from common.images import class_grid_inputs, save_class_grid
+from common.precision import use_precision
 from common.training import binary_accuracy, train_on_batch
 
 
 class ACGAN:
     def __init__(self, img_shape=(28, 28, 1), num_classes=None, latent_dim=100, dataset=None,
-                 out_dir=None, seed=None, class_names=None):
+                 out_dir=None, precision="float32", seed=None, class_names=None):
         """
         Args:
             img_shape: (rows, cols, channels); rows and cols divisible by 4.
@@ -65,6 +66,9 @@ class ACGAN:
                 as `common.data.load_mnist` returns; None loads MNIST when
                 training starts.
             out_dir: where images/ and saved_model/ go; default this file's folder.
+            precision: "float32", "mixed_bfloat16", "mixed_float16", or "auto"
+                (bfloat16 where the machine has it): what G and D compute in
+                (common/precision.py).
             seed: seed for weights, data order and noise; None is random.
             class_names: the name of each label, for the sample grids and the
                 saved generator (`common.generate --class`); default "0", "1", ...
@@ -118,6 +122,10 @@ class ACGAN:
         # set of weights, so it gets its own Adam with the same settings.
         self.combined = Model([noise, label], [valid, target_label], name="combined")
         self.combined.compile(loss=losses, optimizer=keras.optimizers.Adam(0.0002, 0.5))
+
+        # G and D compute in 16-bit where asked: weights, outputs, losses and
+        # BatchNorm statistics stay float32 (common/precision.py).
+        use_precision(self, precision)
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -261,7 +269,7 @@ def main(argv=None):
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = ACGAN(img_shape=dataset.shape, latent_dim=args.latent_dim,
                     class_names=dataset.class_names, dataset=dataset, out_dir=args.out,
-                    seed=args.seed)
+                    precision=args.precision, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

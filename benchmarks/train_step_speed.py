@@ -23,11 +23,16 @@ floating-point operations of one step (Dense and convolution layers: forward
 matrix-multiply rate in the same run and reports the achieved rate as a
 fraction of it. It also reports what `train()` spends around its steps at
 the model's default sample interval (sample grid, saved models, checkpoint,
-loss plot, history), as a percentage of training time. Results are printed
-and written to benchmarks/results.md and results.csv.
+loss plot, history), as a percentage of training time. With `--precisions`
+each model runs in each precision (common/precision.py), all alternated in
+the same rounds, and each row says how much faster its `train()` step is
+than float32's. Results are printed and written to benchmarks/results.md
+and results.csv.
 
     python benchmarks/train_step_speed.py                 # all models
     python benchmarks/train_step_speed.py --models dcgan --steps 30
+    python benchmarks/train_step_speed.py --models dcgan,cgan-conv,acgan,srgan \
+        --precisions float32,mixed_bfloat16 --variants train
 """
 import argparse
 import csv
@@ -45,7 +50,8 @@ sys.path.insert(0, REPO)
 import keras
 import numpy as np
 
-from common import backends, training
+from common import backends, precision, training
+from common.cli import PRECISIONS
 from common.history import History
 
 BACKEND = backends.name()
@@ -76,11 +82,12 @@ def fused_unconditional(gan):
         gen_imgs = G(noise, training=False)
         for batch, target in ((imgs, ones), (gen_imgs, zeros)):
             with tf.GradientTape() as tape:
-                loss = _bce(target, D(batch, training=True))
+                loss = d_opt.scale_loss(_bce(target, D(batch, training=True)))
             d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
         with tf.GradientTape() as tape:
             g_loss = _bce(ones, D(G(g_noise, training=True), training=True))
-        g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
+            scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
+        g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
         return g_loss
     return step
 
@@ -97,12 +104,13 @@ def fused_conditional(gan):
         gen_imgs = G([noise, labels], training=False)
         for batch, target in ((imgs, ones), (gen_imgs, zeros)):
             with tf.GradientTape() as tape:
-                loss = _bce(target, D([batch, labels], training=True))
+                loss = d_opt.scale_loss(_bce(target, D([batch, labels], training=True)))
             d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
         with tf.GradientTape() as tape:
             fake = G([noise, sampled_labels], training=True)
             g_loss = _bce(ones, D([fake, sampled_labels], training=True))
-        g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
+            scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
+        g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
         return g_loss
     return step
 
@@ -121,12 +129,13 @@ def fused_auxiliary_classifier(gan):
         for batch, target, label in ((imgs, ones, labels), (gen_imgs, zeros, sampled_labels)):
             with tf.GradientTape() as tape:
                 validity, klass = D(batch, training=True)
-                loss = _bce(target, validity) + scce(label, klass)
+                loss = d_opt.scale_loss(_bce(target, validity) + scce(label, klass))
             d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
         with tf.GradientTape() as tape:
             validity, klass = D(G([noise, sampled_labels], training=True), training=True)
             g_loss = _bce(ones, validity) + scce(sampled_labels, klass)
-        g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
+            scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
+        g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
         return g_loss
     return step
 
@@ -144,13 +153,15 @@ def fused_super_resolution(gan):
         fake_hr = G(imgs_lr, training=False)
         for batch, target in ((imgs_hr, ones), (fake_hr, zeros)):
             with tf.GradientTape() as tape:
-                loss = keras.ops.mean(keras.losses.mean_squared_error(target, D(batch, training=True)))
+                loss = d_opt.scale_loss(keras.ops.mean(
+                    keras.losses.mean_squared_error(target, D(batch, training=True))))
             d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
         with tf.GradientTape() as tape:
             generated = G(imgs_lr, training=True)
             g_loss = (1e-3 * _bce(ones, D(generated, training=True))
                       + keras.ops.mean(content(imgs_hr, generated)))
-        g_opt.apply(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables)
+            scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
+        g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
         return g_loss
     return step
 
@@ -305,13 +316,14 @@ def step_flops(gan, batch):
     return g + 2 * 3 * d + 3 * (g + d)
 
 
-def matmul_rate(seconds=3.0, n=2048):
-    """float32 matrix-multiply rate of this machine (FLOP/s), as the backend sees it."""
-    a = keras.random.normal((n, n), seed=0)
-    b = keras.random.normal((n, n), seed=1)
+def matmul_rate(seconds=3.0, n=2048, dtype="float32"):
+    """The matrix-multiply rate of this machine in `dtype` (FLOP/s), as the backend sees it."""
+    a = keras.ops.cast(keras.random.normal((n, n), seed=0), dtype)
+    b = keras.ops.cast(keras.random.normal((n, n), seed=1), dtype)
 
     def multiply():
-        return float(keras.ops.convert_to_numpy(keras.ops.matmul(a, b)[0, 0]))
+        return float(keras.ops.convert_to_numpy(keras.ops.cast(keras.ops.matmul(a, b)[0, 0],
+                                                               "float32")))
 
     multiply()
     count, start = 0, time.perf_counter()
@@ -343,12 +355,17 @@ def device_name():
                     break
     except OSError:
         pass
-    return f"CPU: {name}, {os.cpu_count()} cores"
+    flags = ", ".join(flag.upper() for flag in precision.instruction_sets()) or "none of AVX-512"
+    return f"CPU: {name}, {os.cpu_count()} cores ({flags})"
 
 
-def build(cls, kwargs, out):
+def build(cls, kwargs, out, precision_name="float32"):
     kwargs = {k: v() if callable(v) else v for k, v in kwargs.items()}
-    return cls(out_dir=out, seed=0, **kwargs)
+    return cls(out_dir=out, seed=0, precision=precision_name, **kwargs)
+
+
+# The matrix-multiply rate a precision's rows are compared with.
+_MATMUL_DTYPE = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
 
 
 # The three ways of running a step. Each is built once, then called for a
@@ -362,8 +379,8 @@ class TrainRunner:
     on TensorFlow compiled with XLA or not, whichever is faster here, see
     common/backends/tensorflow.py)."""
 
-    def __init__(self, cls, kwargs, batch, out):
-        self.gan, self.batch = build(cls, kwargs, out), batch
+    def __init__(self, cls, kwargs, batch, out, precision_name="float32"):
+        self.gan, self.batch = build(cls, kwargs, out, precision_name), batch
         self.other_seconds, self.eval_seconds, self.steps = 0.0, [], 0
 
     def chunk(self, steps):
@@ -392,8 +409,8 @@ class PlainRunner:
     """Keras-GAN's loop: each `train_on_batch` the real Keras call, D's
     trainable flag toggled around them as a naive Keras 3 port does."""
 
-    def __init__(self, cls, kwargs, batch, out):
-        self.gan, self.batch = build(cls, kwargs, out), batch
+    def __init__(self, cls, kwargs, batch, out, precision_name="float32"):
+        self.gan, self.batch = build(cls, kwargs, out, precision_name), batch
         self.module = sys.modules[cls.__module__]
 
     def chunk(self, steps):
@@ -419,8 +436,8 @@ class PlainRunner:
 class FusedRunner:
     """The hand-written reference step on this backend (FUSED)."""
 
-    def __init__(self, cls, kwargs, batch, out, builder):
-        self.gan, self.batch = build(cls, kwargs, out), batch
+    def __init__(self, cls, kwargs, batch, out, builder, precision_name="float32"):
+        self.gan, self.batch = build(cls, kwargs, out, precision_name), batch
         self.step = builder(self.gan)
 
     def chunk(self, steps):
@@ -468,6 +485,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(MODELS),
                         help="comma-separated, from: " + ", ".join(MODELS))
+    parser.add_argument("--precisions", default="float32",
+                        help="comma-separated, from: " + ", ".join(PRECISIONS[1:]) +
+                             "; each model runs in each, alternated in the same rounds")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated, from: " + ", ".join(VARIANTS) +
+                             " (train alone is enough to compare precisions)")
     parser.add_argument("--steps", type=int, default=20, help="timed warm steps per variant")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--rounds", type=int, default=4,
@@ -479,12 +502,26 @@ def main(argv=None):
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
+    precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
+    unknown = [p for p in precisions if p not in PRECISIONS[1:]]
+    if unknown:
+        parser.error(f"unknown precision {unknown[0]!r}; choose from {', '.join(PRECISIONS[1:])}")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if "train" not in variants or any(v not in VARIANTS for v in variants):
+        parser.error(f"--variants: train and any of {', '.join(VARIANTS[1:])}")
+    for name in precisions:  # one that would fall back to float32 measures nothing
+        supported, why = precision.hardware_support(name)
+        if not supported:
+            parser.error(f"--precisions {name}: {why}")
 
     device = device_name()
     versions = library_versions()
     print(f"Device: {device}; {versions}")
-    rate = matmul_rate()
-    print(f"float32 matmul (2048x2048): {rate / 1e9:.0f} GFLOP/s")
+    rates = {}
+    for name in precisions:
+        dtype = _MATMUL_DTYPE[name]
+        rates[name] = matmul_rate(dtype=dtype)
+        print(f"{dtype} matmul (2048x2048): {rates[name] / 1e9:.0f} GFLOP/s")
     rows = []
     for name in names:
         module, cls_name, kwargs, batch, kind = MODELS[name]
@@ -496,38 +533,70 @@ def main(argv=None):
         interval = default_interval(cls)
         builder = FUSED[BACKEND].get(kind)
         with tempfile.TemporaryDirectory() as out:
-            runners = {"train": TrainRunner(cls, kwargs, batch, os.path.join(out, "train")),
-                       "plain": PlainRunner(cls, kwargs, batch, os.path.join(out, "plain"))}
-            if builder is not None:
-                runners["fused"] = FusedRunner(cls, kwargs, batch, os.path.join(out, "fused"),
-                                               builder)
+            runners = {}
+            for p in precisions:  # all of them alternated in the same rounds
+                folder = os.path.join(out, p)
+                runners[p, "train"] = TrainRunner(cls, kwargs, batch,
+                                                  os.path.join(folder, "train"), p)
+                if "plain" in variants:
+                    runners[p, "plain"] = PlainRunner(cls, kwargs, batch,
+                                                      os.path.join(folder, "plain"), p)
+                if "fused" in variants and builder is not None:
+                    runners[p, "fused"] = FusedRunner(cls, kwargs, batch,
+                                                      os.path.join(folder, "fused"), builder, p)
             seconds = time_interleaved(runners, args.steps, args.warmup, args.rounds)
-            train_s, plain_s = seconds["train"], seconds["plain"]
-            fused_s = seconds.get("fused", float("nan"))
-            costs = overhead(runners["train"], train_s, interval, out)
-            flops = step_flops(runners["train"].gan, batch)
-        row = {
-            "backend": BACKEND, "model": name, "batch": batch,
-            "train_ms": 1e3 * train_s, "plain_ms": 1e3 * plain_s, "fused_ms": 1e3 * fused_s,
-            "train_vs_fused": fused_s / train_s, "train_vs_plain": plain_s / train_s,
-            "gflop_per_step": flops / 1e9,
-            "train_matmul_fraction": flops / train_s / rate,
-            "fused_matmul_fraction": flops / fused_s / rate,
-            "sample_interval": interval,
-            "save_pct": 100 * costs["save"], "eval_pct": 100 * costs["eval"],
-            "loop_pct": 100 * costs["loop"], "overhead_pct": 100 * sum(costs.values()),
-            "device": device, "versions": versions, "matmul_gflops": rate / 1e9,
-        }
-        rows.append(row)
-        print(f"{BACKEND} {name:6s} train() {row['train_ms']:7.1f} ms/step | plain "
-              f"{row['plain_ms']:7.1f} | fused {row['fused_ms']:7.1f} | train/fused speed "
-              f"{row['train_vs_fused']:.2f}x, train/plain {row['train_vs_plain']:.2f}x | "
-              f"{row['gflop_per_step']:.2f} GFLOP/step, "
-              f"{100 * row['train_matmul_fraction']:.0f}% of matmul rate | around the steps at "
-              f"sample interval {interval}: {row['overhead_pct']:.1f}% of training time (saving "
-              f"{row['save_pct']:.1f}%, evaluation {row['eval_pct']:.1f}%, loop {row['loop_pct']:.1f}%)")
-    write_tables(rows, args.out)
+            for p in precisions:
+                train_s = seconds[p, "train"]
+                plain_s, fused_s = seconds.get((p, "plain")), seconds.get((p, "fused"))
+                costs = overhead(runners[p, "train"], train_s, interval, os.path.join(out, p))
+                flops = step_flops(runners[p, "train"].gan, batch)
+                rows.append(_row(device, versions, name, p, batch, train_s, plain_s, fused_s,
+                                 seconds[precisions[0], "train"], flops, rates[p], interval, costs))
+                print(_line(rows[-1], precisions[0]))
+    write_tables(rows, args.out, device, versions, rates)
     return rows
+
+
+VARIANTS = ("train", "plain", "fused")
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b is not None else None
+
+
+def _row(device, versions, name, precision_name, batch, train_s, plain_s, fused_s, first_train_s, flops, rate,
+         interval, costs):
+    ms = (lambda seconds: None if seconds is None else 1e3 * seconds)
+    return {
+        "backend": BACKEND, "model": name, "precision": precision_name, "batch": batch,
+        "train_ms": ms(train_s), "plain_ms": ms(plain_s), "fused_ms": ms(fused_s),
+        # how much faster train() runs than in the first precision listed (float32)
+        "train_speedup": first_train_s / train_s,
+        "train_vs_fused": _ratio(fused_s, train_s), "train_vs_plain": _ratio(plain_s, train_s),
+        "gflop_per_step": flops / 1e9,
+        "train_matmul_fraction": flops / train_s / rate,
+        "fused_matmul_fraction": _ratio(flops / rate, fused_s),
+        "sample_interval": interval,
+        "save_pct": 100 * costs["save"], "eval_pct": 100 * costs["eval"],
+        "loop_pct": 100 * costs["loop"], "overhead_pct": 100 * sum(costs.values()),
+        "device": device, "versions": versions, "matmul_gflops": round(rate / 1e9),
+    }
+
+
+def _show(value, form, suffix=""):
+    return "-" if value is None else f"{value:{form}}{suffix}"
+
+
+def _line(row, first):
+    return (f"{row['backend']} {row['model']:9s} {row['precision']:14s} train() {row['train_ms']:7.1f} ms/step "
+            f"({row['train_speedup']:.2f}x {first}) | plain {_show(row['plain_ms'], '7.1f')} | "
+            f"fused {_show(row['fused_ms'], '7.1f')} | train/fused speed "
+            f"{_show(row['train_vs_fused'], '.2f', 'x')}, train/plain "
+            f"{_show(row['train_vs_plain'], '.2f', 'x')} | {row['gflop_per_step']:.2f} GFLOP/step, "
+            f"{100 * row['train_matmul_fraction']:.0f}% of matmul rate | around the steps at "
+            f"sample interval {row['sample_interval']}: {row['overhead_pct']:.1f}% of training "
+            f"time (saving {row['save_pct']:.1f}%, evaluation {row['eval_pct']:.1f}%, loop "
+            f"{row['loop_pct']:.1f}%)")
 
 
 def library_versions():
@@ -535,7 +604,19 @@ def library_versions():
     return f"Keras {keras.__version__} on {BACKEND} {backend.__version__}"
 
 
-def write_tables(rows, folder):
+def _number(value):
+    """A value of a row, or of a row read back from results.csv (text)."""
+    if not isinstance(value, str):
+        return value
+    if value in ("", "None"):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def write_tables(rows, folder, device, versions, rates):
     """results.csv: these rows, and the rows of other backends already there
     (a run per backend fills the table); results.md: the same as a table."""
     os.makedirs(folder, exist_ok=True)
@@ -551,22 +632,23 @@ def write_tables(rows, folder):
         writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    lines = ["| backend | model | batch | train() ms/step | plain loop ms/step | "
-             "fused ms/step | train() speed vs fused | vs plain | GFLOP/step | "
-             "train() % of matmul rate | sample interval | sampling, saving, evaluation % |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| backend | model | precision | batch | train() ms/step | vs the first precision | "
+             "plain loop ms/step | fused ms/step | train() speed vs fused | vs plain | "
+             "GFLOP/step | train() % of matmul rate | sample interval | "
+             "sampling, saving, evaluation % |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        r = {k: (float(v) if k not in ("backend", "model", "device", "versions") else v)
-             for k, v in r.items()}
-        fused = "-" if np.isnan(r["fused_ms"]) else f"{r['fused_ms']:.1f}"
-        versus = "-" if np.isnan(r["fused_ms"]) else f"{r['train_vs_fused']:.2f}x"
-        lines.append(f"| {r['backend']} | {r['model']} | {r['batch']:.0f} | {r['train_ms']:.1f} | "
-                     f"{r['plain_ms']:.1f} | {fused} | {versus} | {r['train_vs_plain']:.2f}x | "
-                     f"{r['gflop_per_step']:.2f} | {100 * r['train_matmul_fraction']:.0f}% | "
-                     f"{r['sample_interval']:.0f} | {r['overhead_pct']:.1f}% |")
-    machines = sorted({(r["backend"], r["device"], r["versions"], float(r["matmul_gflops"]))
+        r = {k: _number(v) for k, v in r.items()}
+        lines.append(f"| {r['backend']} | {r['model']} | {r['precision']} | {r['batch']:.0f} | "
+                     f"{r['train_ms']:.1f} | {r['train_speedup']:.2f}x | "
+                     f"{_show(r['plain_ms'], '.1f')} | {_show(r['fused_ms'], '.1f')} | "
+                     f"{_show(r['train_vs_fused'], '.2f', 'x')} | "
+                     f"{_show(r['train_vs_plain'], '.2f', 'x')} | {r['gflop_per_step']:.2f} | "
+                     f"{100 * r['train_matmul_fraction']:.0f}% | {r['sample_interval']:.0f} | "
+                     f"{r['overhead_pct']:.1f}% |")
+    machines = sorted({(r["backend"], r["device"], r["versions"], str(r["matmul_gflops"]))
                        for r in rows})
-    lines += [""] + [f"- {b}: {d}; matmul {g:.0f} GFLOP/s; {v}" for b, d, v, g in machines]
+    lines += [""] + [f"- {b}: {d}; matmul GFLOP/s {g}; {v}" for b, d, v, g in machines]
     with open(os.path.join(folder, "results.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
 

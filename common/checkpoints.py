@@ -150,7 +150,7 @@ def load_checkpoint(gan, config=None, warn=print):
 # of a configuration (latent size, image shape, architecture, residual blocks,
 # content loss ...) must match the checkpoint's.
 MAY_CHANGE = ("batch_size", "sample_interval", "real_label", "pretrain_steps", "pretrain_lr",
-              "rotate", "shuffle_colours")
+              "rotate", "shuffle_colours", "precision")
 
 # Entries whose command-line flag is not their name with dashes.
 _FLAGS = {"img_shape": "the image shape (--data, --img-size)", "hr_shape": "--hr-size",

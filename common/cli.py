@@ -19,6 +19,9 @@ from common.errors import UserError  # noqa: F401  (re-exported for model script
 # needs no TensorFlow; distribute.py imports them).
 STRATEGIES = ("default", "mirrored", "multiworker")
 
+# What --precision accepts (common/precision.py; here, so that the parser needs no Keras).
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+
 # The largest seed every random generator a run seeds accepts (numpy's: 2**32 - 1).
 MAX_SEED = 2**32 - 1
 
@@ -144,6 +147,11 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
     parser.add_argument("--strategy", choices=STRATEGIES, default="default",
                         help="default: one device; mirrored: all GPUs of this machine; "
                              "multiworker: several machines, set up by TF_CONFIG (see README)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="what G and D compute in: auto is mixed_bfloat16 where the machine "
+                             "has bfloat16 instructions (on a CPU, for convolutional networks), "
+                             "else float32; mixed_float16 scales the loss (GPUs); weights stay "
+                             "float32 (common/precision.py)")
     parser.add_argument("--cpu-devices", type=positive_int, default=None,
                         help="with --strategy mirrored on a machine without GPUs: split the "
                              "CPU into this many replicas (to try it out; no faster)")

@@ -35,6 +35,7 @@ from common.errors import UserError
 from common.evaluation import save_class_names
 from common.files import remove_stale_partials, replaced_atomically
 from common.history import History, sample_frames, write_gif
+from common.precision import resume_precision, saved_in_float32
 
 
 def binary_accuracy(y_true, y_pred):
@@ -160,8 +161,8 @@ def save_model_atomically(model, path):
     """Write `model` to `path` (.keras) through a temporary file
     (`generator.partial-<pid>.keras`, removed if saving fails), so a run
     stopped mid-save never leaves a broken file under the final name."""
-    with replaced_atomically(path, keep_extension=True) as tmp:
-        model.save(tmp)
+    with replaced_atomically(path, keep_extension=True) as tmp, saved_in_float32(model):
+        model.save(tmp)  # in float32: it loads and generates so on any machine
     return path
 
 
@@ -366,8 +367,12 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
          evaluate, eval_interval, jit_compile):
     chief = backends.current().is_chief(gan)
     say = print if chief else (lambda *args, **kwargs: None)
+    if resume:  # a run goes on in the precision it was trained in (common/precision.py)
+        resume_precision(gan, ((checkpoints.read_meta(gan.out_dir) or {}).get("config") or {})
+                         .get("precision"), say)
     gan._run_config = checkpoints.run_config(gan, batch_size=batch_size,
-                                             sample_interval=sample_interval)
+                                             sample_interval=sample_interval,
+                                             precision=getattr(gan, "precision", "float32"))
     if chief:
         claim_out_dir(gan.out_dir, resume, overwrite)
     done = 0

@@ -47,12 +47,13 @@ from keras.models import Model, Sequential
 from common import data, training
 from common.frozen import frozen
 from common.images import save_image_grid
+from common.precision import use_precision
 from common.training import binary_accuracy, train_on_batch
 
 
 class DCGAN:
     def __init__(self, img_shape=(28, 28, 1), latent_dim=100, dataset=None, out_dir=None,
-                 real_label=1.0, seed=None):
+                 real_label=1.0, precision="float32", seed=None):
         """
         Args:
             img_shape: (rows, cols, channels); rows and cols divisible by 4.
@@ -62,6 +63,9 @@ class DCGAN:
             out_dir: where images/ and saved_model/ go; default this file's folder.
             real_label: D's target for real images; 0.9 is one-sided label
                 smoothing (Salimans et al., 2016), 1.0 leaves it off.
+            precision: "float32", "mixed_bfloat16", "mixed_float16", or "auto"
+                (bfloat16 where the machine has it): what G and D compute in
+                (common/precision.py).
             seed: seed for weights, data order and noise; None is random.
         """
         self.img_rows, self.img_cols, self.channels = img_shape
@@ -99,6 +103,10 @@ class DCGAN:
         self.combined = Model(z, valid, name="combined")
         self.combined.compile(loss="binary_crossentropy",
                               optimizer=keras.optimizers.Adam(0.0002, 0.5))
+
+        # G and D compute in 16-bit where asked: weights, outputs, losses and
+        # BatchNorm statistics stay float32 (common/precision.py).
+        use_precision(self, precision)
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -224,7 +232,8 @@ def main(argv=None):
     cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = DCGAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
-                    out_dir=args.out, real_label=args.real_label, seed=args.seed)
+                    out_dir=args.out, real_label=args.real_label, precision=args.precision,
+                    seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

@@ -43,12 +43,13 @@ from keras.models import Model, Sequential
 from common import data, training
 from common.frozen import frozen
 from common.images import save_curves, save_image_grid
+from common.precision import use_precision
 from common.training import binary_accuracy, train_on_batch
 
 
 class GAN:
     def __init__(self, img_shape=(28, 28, 1), latent_dim=100, dataset=None, out_dir=None,
-                 seed=None):
+                 precision="float32", seed=None):
         """
         Args:
             img_shape: shape of one sample: (28, 28, 1) for MNIST, (15,) for
@@ -57,6 +58,9 @@ class GAN:
             dataset: what to train on (`common.data.ArrayImages`); None loads
                 MNIST when training starts.
             out_dir: where images/ and saved_model/ go; default this file's folder.
+            precision: "float32", "mixed_bfloat16", "mixed_float16", or "auto"
+                (bfloat16 where the machine has it): what G and D compute in
+                (common/precision.py).
             seed: seed for weights, data order and noise; None is random.
         """
         self.img_shape = tuple(img_shape)
@@ -92,6 +96,10 @@ class GAN:
         self.combined = Model(z, validity, name="combined")
         self.combined.compile(loss="binary_crossentropy",
                               optimizer=keras.optimizers.Adam(0.0002, 0.5))
+
+        # G and D compute in 16-bit where asked: weights, outputs, losses and
+        # BatchNorm statistics stay float32 (common/precision.py).
+        use_precision(self, precision)
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -211,7 +219,7 @@ def main(argv=None):
     cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
     with strategy.scope():  # one device, or every replica (common/distribute.py)
         gan = GAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
-                  out_dir=args.out, seed=args.seed)
+                  out_dir=args.out, precision=args.precision, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

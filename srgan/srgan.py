@@ -107,6 +107,7 @@ from common import training, vgg
 from common.errors import UserError
 from common.frozen import frozen
 from common.photos import load_photos
+from common.precision import use_precision
 from common.superresolution import (compare_with_bicubic, evaluate_command, flat_scores,
                                     format_scores, save_comparison, upscale_command)
 from common.training import binary_accuracy, train_on_batch
@@ -133,7 +134,7 @@ class SRGAN:
     def __init__(self, hr_shape=(64, 64, 3), n_residual_blocks=16, upsample_filters=64,
                  dataset=None, out_dir=None, content_loss="auto", vgg_weights="imagenet",
                  vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, pretrain_lr=0.0005,
-                 bicubic_skip=False, seed=None):
+                 bicubic_skip=False, precision="float32", seed=None):
         """
         Args:
             hr_shape: (rows, cols, channels) of the HR training crops; rows and
@@ -156,6 +157,9 @@ class SRGAN:
                 so that G learns only the detail bicubic misses and starts
                 as bicubic (Kim et al., 2016, VDSR's global residual). Keras-GAN:
                 False, G paints the whole image.
+            precision: "float32", "mixed_bfloat16", "mixed_float16", or "auto"
+                (bfloat16 where the machine has it): what G and D compute in
+                (common/precision.py).
             seed: seed for weights and data order; None is random.
         """
         self.hr_rows, self.hr_cols, self.channels = hr_shape
@@ -225,6 +229,10 @@ class SRGAN:
         # step in both phases.
         self.srresnet = Model(img_lr, fake_hr, name="srresnet")
         self.srresnet.compile(loss="mse", optimizer=self.combined.optimizer)
+
+        # G and D compute in 16-bit where asked: weights, outputs, losses and
+        # BatchNorm statistics stay float32 (common/precision.py).
+        use_precision(self, precision)
         self._measured = None
 
     def config(self):
@@ -459,7 +467,8 @@ def main(argv=None):
                     upsample_filters=args.upsample_filters, dataset=dataset, out_dir=args.out,
                     content_loss=args.content_loss, vgg_weights=args.vgg_weights,
                     vgg_layer=args.vgg_layer, pretrain_steps=args.pretrain_steps,
-                    pretrain_lr=args.pretrain_lr, bicubic_skip=args.bicubic_skip, seed=args.seed)
+                    pretrain_lr=args.pretrain_lr, bicubic_skip=args.bicubic_skip,
+                    precision=args.precision, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))
 

@@ -14,11 +14,12 @@ import train_step_speed  # noqa: E402
 
 @pytest.mark.slow
 def test_benchmark_writes_its_tables(tmp_path, monkeypatch):
-    monkeypatch.setattr(train_step_speed, "matmul_rate", lambda: 1e10)  # its 3 s of timing
+    monkeypatch.setattr(train_step_speed, "matmul_rate", lambda **kwargs: 1e10)  # its 3 s
     rows = train_step_speed.main(["--models", "gan", "--steps", "1", "--warmup", "1",
                                   "--rounds", "1", "--out", str(tmp_path)])
-    assert [row["model"] for row in rows] == ["gan"]
+    assert [(row["model"], row["precision"]) for row in rows] == [("gan", "float32")]
     row = rows[0]
+    assert row["train_speedup"] == 1.0  # against itself: float32 is the first precision
     # The MLP recipe's multiply-adds at batch 32: G 100-256-512-1024-784, D 784-512-256-1;
     # a step is G forward, two D training passes, one combined training pass (3x forward).
     g = 2 * 32 * (100 * 256 + 256 * 512 + 512 * 1024 + 1024 * 784)
@@ -37,6 +38,6 @@ def test_benchmark_writes_its_tables(tmp_path, monkeypatch):
     assert written["model"] == "gan" and written["backend"] == train_step_speed.BACKEND
     assert float(written["train_ms"]) == pytest.approx(row["train_ms"])
     table = (tmp_path / "results.md").read_text()
-    assert (f"| {row['backend']} | gan | 32 | {row['train_ms']:.1f} | {row['plain_ms']:.1f} | "
-            f"{row['fused_ms']:.1f} |") in table
+    assert (f"| {row['backend']} | gan | float32 | 32 | {row['train_ms']:.1f} | 1.00x | "
+            f"{row['plain_ms']:.1f} |") in table
     assert "CPU:" in table or "GPU:" in table
