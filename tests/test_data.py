@@ -1,5 +1,4 @@
 """Loaders on good and bad input: MNIST sources, face folders, the sine paintings."""
-import os
 import time
 
 import numpy as np

@@ -1,7 +1,6 @@
 """The generate command on saved generators: grids, a chosen digit, a latent walk."""
 import imageio.v3 as iio
 import keras
-import numpy as np
 import pytest
 from keras import layers
 
