@@ -266,7 +266,7 @@ def main(argv=None):
     dataset = data.load_training_data(args.dataset, args.data, args.img_size, args.channels,
                                       labelled=True, size_multiple=4)
     cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
-    with strategy.scope():  # one device, or every replica (common/distribute.py)
+    with strategy.scope():  # one device, or every replica (common/backends/tensorflow_distribute.py)
         gan = ACGAN(img_shape=dataset.shape, latent_dim=args.latent_dim,
                     class_names=dataset.class_names, dataset=dataset, out_dir=args.out,
                     precision=args.precision, seed=args.seed)

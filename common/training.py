@@ -332,7 +332,7 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     too at the end), a checkpoint to `<out>/checkpoints/`, `<out>/history.csv`
     and the loss plot `<out>/losses.png` (see `Snapshots`); the run ends with
     `<out>/samples.gif`. Models built under a tf.distribute strategy's scope
-    train on all its replicas (common/distribute.py).
+    train on all its replicas (common/backends/tensorflow_distribute.py).
 
     An --out folder holds one run: starting a new run where one is refuses
     (UserError) unless `resume` or `overwrite` (see `claim_out_dir`).
@@ -358,7 +358,7 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     """
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
-    with backends.current().strategy_scope(gan):  # several devices (common/distribute.py)
+    with backends.current().strategy_scope(gan):  # several devices (common/backends/tensorflow_distribute.py)
         return _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite,
                     tensorboard, evaluate, eval_interval, jit_compile)
 

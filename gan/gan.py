@@ -217,7 +217,7 @@ def main(argv=None):
     else:
         dataset = data.load_training_data(args.dataset, args.data, args.img_size, args.channels)
     cli.warn_if_batch_exceeds(args.batch_size, len(dataset))
-    with strategy.scope():  # one device, or every replica (common/distribute.py)
+    with strategy.scope():  # one device, or every replica (common/backends/tensorflow_distribute.py)
         gan = GAN(img_shape=dataset.shape, latent_dim=args.latent_dim, dataset=dataset,
                   out_dir=args.out, precision=args.precision, seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,

@@ -462,7 +462,7 @@ def main(argv=None):
     strategy = cli.set_up_devices(args)
     dataset = load_photos(args.data, hr_size=args.hr_size, rotate=args.rotate,
                           shuffle_colours=args.shuffle_colours)
-    with strategy.scope():  # one device, or every replica (common/distribute.py)
+    with strategy.scope():  # one device, or every replica (common/backends/tensorflow_distribute.py)
         gan = SRGAN(hr_shape=dataset.shape, n_residual_blocks=args.residual_blocks,
                     upsample_filters=args.upsample_filters, dataset=dataset, out_dir=args.out,
                     content_loss=args.content_loss, vgg_weights=args.vgg_weights,

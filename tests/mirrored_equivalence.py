@@ -16,7 +16,7 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(TESTS))
 sys.path.insert(0, TESTS)
 
-from common import distribute  # noqa: E402
+from common.backends import tensorflow_distribute as distribute  # noqa: E402
 
 distribute.split_cpu(2)
 

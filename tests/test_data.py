@@ -6,7 +6,7 @@ import pytest
 
 from common import data
 from common.errors import UserError
-from common.gpu import configure_gpus
+from common.backends.tensorflow_devices import configure_gpus
 
 
 def test_mnist_from_an_explicit_npz_file(tmp_path):

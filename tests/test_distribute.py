@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, call_main, checkpoint_step, run_script
-from common.distribute import check_tf_config
+from common.backends.tensorflow_distribute import check_tf_config
 from common.errors import UserError
 from gan.gan import main as gan_main
 
@@ -122,6 +122,6 @@ def test_cpu_devices_need_the_mirrored_strategy(tmp_path):
 
 def test_a_batch_that_does_not_split_over_the_replicas_is_refused():
     from types import SimpleNamespace
-    from common.distribute import split_batch
+    from common.backends.tensorflow_distribute import split_batch
     with pytest.raises(UserError, match="multiple of 4"):
         split_batch(SimpleNamespace(num_replicas_in_sync=4), [np.zeros((30, 2)), np.bool_(True)])

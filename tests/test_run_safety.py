@@ -453,7 +453,7 @@ def test_a_step_xla_cannot_compile_trains_without_xla(tmp_path, capsys):
 
 def test_under_a_strategy_the_step_is_not_wrapped_in_xla_unless_asked(tmp_path, monkeypatch):
     import tensorflow as tf
-    from common import distribute
+    from common.backends import tensorflow_distribute as distribute
     gan = _gan(tmp_path)
     monkeypatch.setattr(distribute, "model_strategy", lambda gan: "a strategy")
     monkeypatch.setattr(distribute, "distributed_step", lambda gan, strategy, jit: ("step", jit))

@@ -147,7 +147,7 @@ def match_xla(gan, jit_compile=None):
 
 
 def model_strategy(gan):
-    """The `keras.distribution` the GAN trains under (common/distribute.py's
+    """The `keras.distribution` the GAN trains under (common/backends/tensorflow_distribute.py's
     `make_strategy` sets DataParallel for --strategy mirrored), or None."""
     return keras.distribution.distribution()
 

@@ -4,10 +4,12 @@ The GAN's whole step (`gan.train_step`, three `train_on_batch` calls for most
 models) becomes one `tf.function`, as in keras.io's "custom train step in
 TensorFlow" guide, with XLA where it is faster on this machine; a run of at
 least `TIME_XLA_FROM_STEPS` steps times both ways once and remembers the
-answer (`XLAChoices`). Under a tf.distribute strategy (common/distribute.py)
-every replica runs it. The devices' set-up (common/gpu.py) and tf.distribute
-(common/distribute.py) are the other TensorFlow-only modules; nothing else in
-the zoo imports TensorFlow (TensorBoard's writer aside, common/history.py).
+answer (`XLAChoices`). Under a tf.distribute strategy every replica runs it.
+The other TensorFlow-only modules sit beside this one: tensorflow_devices.py
+(GPU set-up) and tensorflow_distribute.py (tf.distribute); nothing else in the
+zoo imports TensorFlow, except TensorBoard's event writer (common/history.py,
+with --tensorboard) and precision.py's question for a TensorFlow GPU's
+compute capability.
 """
 import contextlib
 import datetime
@@ -21,7 +23,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import checkpoints, distribute
+from common import checkpoints
+from common.backends import tensorflow_distribute as distribute
 from common.files import replaced_atomically
 
 
@@ -33,7 +36,7 @@ def train_on_batch(model, x, y):
 
 
 def make_strategy(name="default", cpu_devices=None):
-    """The tf.distribute strategy `--strategy name` asks for (common/distribute.py)."""
+    """The tf.distribute strategy `--strategy name` asks for (common/backends/tensorflow_distribute.py)."""
     return distribute.make_strategy(name, cpu_devices)
 
 
@@ -164,7 +167,7 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     if step is not None:
         return step
     strategy = distribute.model_strategy(gan)
-    if strategy is not None:  # every replica runs the step (common/distribute.py)
+    if strategy is not None:  # every replica runs the step (common/backends/tensorflow_distribute.py)
         if jit_compile is None or not tf.config.list_logical_devices("GPU"):
             jit_compile = False  # XLA cannot compile the replicas' collectives on a CPU
         gan.jit_compile = match_xla(gan, jit_compile)
