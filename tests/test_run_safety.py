@@ -266,7 +266,7 @@ def _rewrite_meta(out, change):
 def test_the_checkpoint_records_the_runs_configuration(three_steps):
     meta = checkpoints.read_meta(str(three_steps))
     assert meta["config"] == {"img_shape": [28, 28, 1], "latent_dim": 8, "batch_size": 8,
-                              "sample_interval": 2}
+                              "sample_interval": 2, "precision": "float32"}
     assert len(meta["paths"]) == meta["variables"] - 1  # every variable, and the sample noise
     assert meta["model"] == "TinyGAN"
     dcgan = DCGAN(latent_dim=8, real_label=0.9, out_dir="unused")
