@@ -128,12 +128,13 @@ class Classifier:
     def features_and_probabilities(self, images, batch_size=500):
         """Features (N, 128) and class probabilities (N, classes) of `images`
         (N, rows, cols, channels) in [-1, 1], as float64 numpy arrays."""
+        from keras import ops
         images = check_images(images, self.image_shape)
         features, probabilities = [], []
         for start in range(0, len(images), batch_size):
             f, p = self._both(images[start:start + batch_size], training=False)
-            features.append(np.asarray(f, np.float64))
-            probabilities.append(np.asarray(p, np.float64))
+            features.append(np.asarray(ops.convert_to_numpy(f), np.float64))
+            probabilities.append(np.asarray(ops.convert_to_numpy(p), np.float64))
         return np.concatenate(features), np.concatenate(probabilities)
 
     def score(self, features, probabilities, labels=None):

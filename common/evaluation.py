@@ -78,6 +78,7 @@ def generate(generator, n, conditional=None, batch_size=500, seed=0, num_classes
     if conditional != has_labels:
         raise UserError(f"The generator takes {2 if has_labels else 1} input(s), so it is "
                         f"{'' if has_labels else 'not '}conditional: leave --conditional on auto.")
+    from keras import ops  # here: the scores' modules load without Keras
     rng = np.random.default_rng(seed)
     noise = rng.normal(0, 1, (n, latent_dim)).astype("float32")
     labels = rng.permutation(np.arange(n) % num_classes).astype("int32") if conditional else None
@@ -86,7 +87,8 @@ def generate(generator, n, conditional=None, batch_size=500, seed=0, num_classes
         batch = noise[start:start + batch_size]
         if conditional:
             batch = [batch, labels[start:start + batch_size, None]]
-        images.append(np.asarray(generator(batch, training=False), np.float32))
+        images.append(np.asarray(ops.convert_to_numpy(generator(batch, training=False)),
+                                 np.float32))
     return np.concatenate(images), labels
 
 
