@@ -178,13 +178,17 @@ def tiny_generator(conditional=False, latent_dim=8):
 
 def test_score_generator_balances_labels_for_a_conditional_generator(tiny_cache):
     loaded = classifier.load_classifier(tiny_cache)
-    images, labels = evaluation.generate(tiny_generator(conditional=True), 200)
+    generator = tiny_generator(conditional=True)
+    images, labels = evaluation.generate(generator, 200)
     assert images.shape == (200, 28, 28, 1)
     assert np.bincount(labels).tolist() == [20] * 10
-    scored = evaluation.score_generator(tiny_generator(conditional=True), n=200,
-                                        classifier=loaded)
+    scored = evaluation.score_generator(generator, n=200, classifier=loaded)
     assert 0.0 <= scored["conditional_accuracy"] <= 1.0
     assert 1.0 <= scored["mnist_score"] <= 10.0 and scored["frechet_distance"] > 0
+    # The figures are the classifier's own scores of these very samples (same seed).
+    direct = loaded.score(*loaded.features_and_probabilities(images), labels)
+    for name in ("mnist_score", "frechet_distance", "conditional_accuracy"):
+        assert scored[name] == pytest.approx(direct[name], rel=1e-6), name
     assert "conditional_accuracy" not in evaluation.score_generator(
         tiny_generator(), n=200, classifier=loaded)
 
