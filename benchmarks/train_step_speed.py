@@ -68,6 +68,15 @@ def _bce(y, p):
     return keras.ops.mean(keras.losses.binary_crossentropy(y, p))
 
 
+def _acc(y, p):
+    return keras.ops.mean(training.binary_accuracy(y, p))
+
+
+# Each reference step returns what the recipe reports at every step, as
+# Keras-GAN prints it and `train()` records it: D's loss and accuracy (the
+# mean over its real and generated batches) and G's loss.
+
+
 def fused_unconditional(gan):
     """GAN and DCGAN: D on real and generated images, then G, by hand (on
     fresh noise for GAN, on D's noise for DCGAN, as their `draw_batch` gives)."""
@@ -80,15 +89,19 @@ def fused_unconditional(gan):
         ones = tf.ones((tf.shape(imgs)[0], 1))
         zeros = tf.zeros_like(ones)
         gen_imgs = G(noise, training=False)
+        d_loss = d_acc = 0.0
         for batch, target in ((imgs, ones), (gen_imgs, zeros)):
             with tf.GradientTape() as tape:
-                loss = d_opt.scale_loss(_bce(target, D(batch, training=True)))
-            d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
+                validity = D(batch, training=True)
+                loss = _bce(target, validity)
+                scaled = d_opt.scale_loss(loss)
+            d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
+            d_loss, d_acc = d_loss + 0.5 * loss, d_acc + 0.5 * _acc(target, validity)
         with tf.GradientTape() as tape:
             g_loss = _bce(ones, D(G(g_noise, training=True), training=True))
             scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
         g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
-        return g_loss
+        return d_loss, d_acc, g_loss
     return step
 
 
@@ -102,16 +115,20 @@ def fused_conditional(gan):
         ones = tf.ones((tf.shape(imgs)[0], 1))
         zeros = tf.zeros_like(ones)
         gen_imgs = G([noise, labels], training=False)
+        d_loss = d_acc = 0.0
         for batch, target in ((imgs, ones), (gen_imgs, zeros)):
             with tf.GradientTape() as tape:
-                loss = d_opt.scale_loss(_bce(target, D([batch, labels], training=True)))
-            d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
+                validity = D([batch, labels], training=True)
+                loss = _bce(target, validity)
+                scaled = d_opt.scale_loss(loss)
+            d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
+            d_loss, d_acc = d_loss + 0.5 * loss, d_acc + 0.5 * _acc(target, validity)
         with tf.GradientTape() as tape:
             fake = G([noise, sampled_labels], training=True)
             g_loss = _bce(ones, D([fake, sampled_labels], training=True))
             scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
         g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
-        return g_loss
+        return d_loss, d_acc, g_loss
     return step
 
 
@@ -126,17 +143,21 @@ def fused_auxiliary_classifier(gan):
         ones = tf.ones((tf.shape(imgs)[0], 1))
         zeros = tf.zeros_like(ones)
         gen_imgs = G([noise, sampled_labels], training=False)
+        d_loss = d_acc = op_acc = 0.0
         for batch, target, label in ((imgs, ones, labels), (gen_imgs, zeros, sampled_labels)):
             with tf.GradientTape() as tape:
                 validity, klass = D(batch, training=True)
-                loss = d_opt.scale_loss(_bce(target, validity) + scce(label, klass))
-            d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
+                loss = _bce(target, validity) + scce(label, klass)
+                scaled = d_opt.scale_loss(loss)
+            d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
+            d_loss, d_acc = d_loss + 0.5 * loss, d_acc + 0.5 * _acc(target, validity)
+            op_acc += 0.5 * keras.ops.mean(keras.metrics.sparse_categorical_accuracy(label, klass))
         with tf.GradientTape() as tape:
             validity, klass = D(G([noise, sampled_labels], training=True), training=True)
             g_loss = _bce(ones, validity) + scce(sampled_labels, klass)
             scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
         g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
-        return g_loss
+        return d_loss, d_acc, op_acc, g_loss
     return step
 
 
@@ -151,18 +172,21 @@ def fused_super_resolution(gan):
         ones = tf.ones((tf.shape(imgs_hr)[0],) + gan.disc_patch)
         zeros = tf.zeros_like(ones)
         fake_hr = G(imgs_lr, training=False)
+        d_loss = d_acc = 0.0
         for batch, target in ((imgs_hr, ones), (fake_hr, zeros)):
             with tf.GradientTape() as tape:
-                loss = d_opt.scale_loss(keras.ops.mean(
-                    keras.losses.mean_squared_error(target, D(batch, training=True))))
-            d_opt.apply(tape.gradient(loss, D.trainable_variables), D.trainable_variables)
+                validity = D(batch, training=True)
+                loss = keras.ops.mean(keras.losses.mean_squared_error(target, validity))
+                scaled = d_opt.scale_loss(loss)
+            d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
+            d_loss, d_acc = d_loss + 0.5 * loss, d_acc + 0.5 * _acc(target, validity)
         with tf.GradientTape() as tape:
             generated = G(imgs_lr, training=True)
             g_loss = (1e-3 * _bce(ones, D(generated, training=True))
                       + keras.ops.mean(content(imgs_hr, generated)))
             scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
         g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
-        return g_loss
+        return d_loss, d_acc, g_loss
     return step
 
 
@@ -180,17 +204,19 @@ def fused_unconditional_jax(gan):
 
     def d_loss(d_trainable, d_state, batch, target):
         validity, d_state = D.stateless_call(d_trainable, d_state, batch, training=True)
-        return _bce(target, validity), d_state
+        return _bce(target, validity), (d_state, _acc(target, validity))
 
     @jax.jit
     def jitted(state, imgs, noise, g_noise):
         g_trainable, g_state, d_trainable, d_state, d_slots, g_slots = state
         ones = keras.ops.ones((imgs.shape[0], 1))
         gen_imgs, _ = G.stateless_call(g_trainable, g_state, noise, training=False)
+        d_mean = d_acc = 0.0
         for batch, target in ((imgs, ones), (gen_imgs, keras.ops.zeros_like(ones))):
-            (_, d_state), grads = jax.value_and_grad(d_loss, has_aux=True)(
+            (loss, (d_state, acc)), grads = jax.value_and_grad(d_loss, has_aux=True)(
                 d_trainable, d_state, batch, target)
             d_trainable, d_slots = d_opt.stateless_apply(d_slots, grads, d_trainable)
+            d_mean, d_acc = d_mean + 0.5 * loss, d_acc + 0.5 * acc
 
         def g_loss(g_trainable, g_state):
             fake, g_state = G.stateless_call(g_trainable, g_state, g_noise, training=True)
@@ -199,15 +225,16 @@ def fused_unconditional_jax(gan):
 
         (loss, g_state), grads = jax.value_and_grad(g_loss, has_aux=True)(g_trainable, g_state)
         g_trainable, g_slots = g_opt.stateless_apply(g_slots, grads, g_trainable)
-        return loss, (g_trainable, g_state, d_trainable, d_state, d_slots, g_slots)
+        return (d_mean, d_acc, loss), (g_trainable, g_state, d_trainable, d_state, d_slots,
+                                       g_slots)
 
     state = [[v.value for v in group] for group in (
         G.trainable_variables, G.non_trainable_variables, D.trainable_variables,
         D.non_trainable_variables, d_opt.variables, g_opt.variables)]
 
     def step(imgs, noise, g_noise=None):
-        loss, state[:] = jitted(state, imgs, noise, noise if g_noise is None else g_noise)
-        return loss
+        logs, state[:] = jitted(state, imgs, noise, noise if g_noise is None else g_noise)
+        return logs
     return step
 
 
@@ -232,11 +259,16 @@ def fused_unconditional_torch(gan):
         ones = keras.ops.ones((imgs.shape[0], 1))
         with torch.no_grad():
             gen_imgs = G(noise, training=False)
+        d_loss = d_acc = 0.0
         for batch, target in ((imgs, ones), (gen_imgs, keras.ops.zeros_like(ones))):
-            apply(D, d_opt, _bce(target, D(batch, training=True)))
+            validity = D(batch, training=True)
+            loss = _bce(target, validity)
+            apply(D, d_opt, loss)
+            d_loss = d_loss + 0.5 * loss.detach()
+            d_acc = d_acc + 0.5 * _acc(target, validity.detach())
         g_loss = _bce(ones, D(G(g_noise, training=True), training=True))
         apply(G, g_opt, g_loss)
-        return g_loss.detach()
+        return d_loss, d_acc, g_loss.detach()
     return step
 
 
@@ -250,23 +282,33 @@ FUSED = {
 }
 
 
-def small_photos():
-    from common.photos import load_photos
-    return load_photos(hr_size=32, verbose=False)
+def photos(hr_size):
+    """The photos SRGAN trains on offline (common/photos.py), in `hr_size` crops."""
+    def load():
+        from common.photos import load_photos
+        return load_photos(hr_size=hr_size, verbose=False)
+    return load
 
 
 # name: (module, class, constructor arguments, batch size, kind of reference
-# step in FUSED). SRGAN in a small configuration: 32x32 crops, 4 residual blocks,
-# pixel content loss (VGG19's weights are not here).
+# step in FUSED). SRGAN at its default recipe (64x64 crops, 16 residual blocks,
+# batch 16) with the pixel content loss it trains with offline, and with the
+# VGG19 content loss it trains with where VGG19's ImageNet weights can be had
+# (random weights here: the same arithmetic); srgan-small is the small
+# configuration of the earlier tables (32x32 crops, 4 residual blocks).
 MODELS = {
     "gan": ("gan.gan", "GAN", {}, 32, "unconditional"),
     "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, "unconditional"),
     "cgan": ("cgan.cgan", "CGAN", {}, 32, "conditional"),
     "cgan-conv": ("cgan.cgan", "ConditionalDCGAN", {}, 32, "conditional"),
     "acgan": ("acgan.acgan", "ACGAN", {}, 32, "auxiliary_classifier"),
-    "srgan": ("srgan.srgan", "SRGAN", {"hr_shape": (32, 32, 3), "n_residual_blocks": 4,
-                                       "content_loss": "mse", "dataset": small_photos},
+    "srgan": ("srgan.srgan", "SRGAN", {"content_loss": "mse", "dataset": photos(64)},
               16, "super_resolution"),
+    "srgan-vgg": ("srgan.srgan", "SRGAN", {"content_loss": "vgg", "vgg_weights": None,
+                                           "dataset": photos(64)}, 16, "super_resolution"),
+    "srgan-small": ("srgan.srgan", "SRGAN", {"hr_shape": (32, 32, 3), "n_residual_blocks": 4,
+                                             "content_loss": "mse", "dataset": photos(32)},
+                    16, "super_resolution"),
 }
 
 
@@ -444,7 +486,8 @@ class FusedRunner:
         times = []
         for _ in range(steps):
             start = time.perf_counter()
-            float(self.step(*self.gan.draw_batch(self.gan.rng, self.batch)))
+            logs = self.step(*self.gan.draw_batch(self.gan.rng, self.batch))
+            [float(value) for value in keras.tree.flatten(logs)]  # as train() reads its logs
             times.append(time.perf_counter() - start)
         return times
 

@@ -230,9 +230,11 @@ class SRGAN:
         self.srresnet = Model(img_lr, fake_hr, name="srresnet")
         self.srresnet.compile(loss="mse", optimizer=self.combined.optimizer)
 
-        # G and D compute in 16-bit where asked: weights, outputs, losses and
-        # BatchNorm statistics stay float32 (common/precision.py).
-        use_precision(self, precision)
+        # G and D, and VGG19 when it measures the content loss, compute in
+        # 16-bit where asked: weights, outputs, losses and BatchNorm
+        # statistics stay float32 (common/precision.py).
+        use_precision(self, precision, also=[self.content_loss.features]
+                      if isinstance(self.content_loss, vgg.VGGContentLoss) else [])
         self._measured = None
 
     def config(self):

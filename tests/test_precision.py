@@ -48,7 +48,13 @@ def test_g_and_d_compute_in_16_bit_with_float32_weights_outputs_losses_and_stati
     for model in (gan.generator, gan.discriminator):
         outputs = {id(layer) for layer in precision.output_layers(model)}
         computing = [layer for layer in layers_of(model) if id(layer) not in outputs]
-        assert computing and {layer.compute_dtype for layer in computing} == {HALF[name]}
+        # On a CPU: matrix products (and layers that move values) in 16-bit,
+        # elementwise layers (BatchNorm, activations, dropout) in float32.
+        matrix = [layer for layer in computing if not isinstance(layer, precision._ELEMENTWISE)]
+        elementwise = [layer for layer in computing if isinstance(layer, precision._ELEMENTWISE)]
+        assert any(isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) for layer in matrix)
+        assert {layer.compute_dtype for layer in matrix} == {HALF[name]}
+        assert elementwise and {layer.compute_dtype for layer in elementwise} == {"float32"}
         # the tanh image, the sigmoid and softmax heads
         assert {layer.compute_dtype for layer in layers_of(model) if id(layer) in outputs} \
             == {"float32"}
@@ -65,6 +71,31 @@ def test_g_and_d_compute_in_16_bit_with_float32_weights_outputs_losses_and_stati
     assert all(value.dtype == "float32" and np.isfinite(float(value)) for value in logs.values())
     # BatchNorm's moving statistics are float32 variables, and D's step moved them.
     assert {v.dtype for v in stats} == {"float32"} and len(changed(before, stats)) == len(stats)
+
+
+def test_on_a_gpu_every_layer_but_the_outputs_computes_in_16_bit(tmp_path, monkeypatch,
+                                                                 sixteen_bit_everywhere):
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: ((9, 0),))
+    gan = TinyDCGAN(out_dir=str(tmp_path), seed=0, precision="mixed_bfloat16")
+    for model in (gan.generator, gan.discriminator):
+        outputs = {id(layer) for layer in precision.output_layers(model)}
+        computing = [layer for layer in layers_of(model) if id(layer) not in outputs]
+        assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in computing)
+        assert {layer.compute_dtype for layer in computing} == {"bfloat16"}
+
+
+def test_srgan_vgg_content_loss_computes_in_16_bit_and_compares_float32_features(
+        tmp_path, sixteen_bit_everywhere):
+    gan = TinySRGAN(out_dir=str(tmp_path), seed=0, precision="mixed_bfloat16",
+                    content_loss="vgg", vgg_weights=None, vgg_layer="block1_conv2")
+    features = gan.content_loss.features
+    dtypes = precision.compute_dtypes(features)
+    # VGG19's first convolution computes in bfloat16; its feature layer, the
+    # output, in float32, so that the loss compares float32 features.
+    assert dtypes["block1_conv1"] == "bfloat16" and dtypes["block1_conv2"] == "float32"
+    hr = np.random.default_rng(0).uniform(-1, 1, (2,) + gan.hr_shape).astype("float32")
+    assert features(hr).dtype == "float32"
+    assert np.isfinite(float(keras.ops.mean(gan.content_loss(hr, hr[::-1]))))
 
 
 def test_frozen_discriminator_contract_holds_in_bfloat16(tmp_path, sixteen_bit_everywhere):

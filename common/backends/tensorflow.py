@@ -223,14 +223,16 @@ class XLAChoices:
 
     @staticmethod
     def key(gan, batch_size):
-        """What the timing depends on: this CPU, the model's class, networks and
-        batch shapes, and the versions of TensorFlow and Keras."""
+        """What the timing depends on: this CPU, the model's class, networks,
+        precision and batch shapes, and the versions of TensorFlow and Keras
+        (XLA's CPU code and oneDNN's gain differently from 16-bit)."""
         batch = gan.draw_batch(np.random.default_rng(0), batch_size)
         return json.dumps({
             "machine": f"{_cpu_name()} x{os.cpu_count()}",
             "model": f"{type(gan).__module__}.{type(gan).__qualname__}",
             "parameters": [gan.generator.count_params(), gan.discriminator.count_params()],
             "batch": [list(np.shape(a)) for a in batch],
+            "precision": getattr(gan, "precision", "float32"),
             "backend": "tensorflow", "tensorflow": tf.__version__, "keras": keras.__version__,
         }, sort_keys=True)
 
