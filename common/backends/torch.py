@@ -9,7 +9,9 @@ D's next step clears them first (`zero_grad`), so they never reach D's update.
 
 `compiled_step` runs the GAN's `train_step` as it is, eagerly, as Keras
 itself runs PyTorch models by default (`jit_compile="auto"` is eager there).
-Whether `torch.compile` of the whole step pays has not been measured yet
+`torch.compile` of the whole step does not run on Keras 3.15 / torch 2.13:
+TorchDynamo fails in Keras' loss set-up before the first step, and after an
+eager first step recompiles Keras' layer `_setattr_hook` until its limit
 (README, "Choosing a backend").
 """
 import contextlib
