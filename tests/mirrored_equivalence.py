@@ -124,8 +124,8 @@ def main():
     mirrored_strategy = distribute.make_strategy("mirrored")  # one for all: collectives
     with tempfile.TemporaryDirectory() as out:
         for name in names:
-            print(json.dumps(compare(name, steps, os.path.join(out, name), mirrored_strategy)),
-                  flush=True)
+            folder = os.path.join(out, name.replace(":", "-"))
+            print(json.dumps(compare(name, steps, folder, mirrored_strategy)), flush=True)
 
 
 if __name__ == "__main__":
