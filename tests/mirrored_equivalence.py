@@ -3,9 +3,11 @@ be split only before it starts): for each model named, train it a few steps on
 one CPU device and, from the same weights and batches, under MirroredStrategy
 over two logical CPU devices, dropout off in both, and report the largest
 weight difference; then train it mirrored with its dropout on, and report how
-far that moved the weights from the run without. One JSON line per model.
+far that moved the weights from the run without. One JSON line per model. A
+model named with a precision (dcgan:mixed_bfloat16) trains in it, in both
+ways, as if the machine computed it natively (common/precision.py).
 
-    python tests/mirrored_equivalence.py 3 gan dcgan cgan
+    python tests/mirrored_equivalence.py 3 gan dcgan cgan dcgan:mixed_bfloat16
 """
 import json
 import os
@@ -23,13 +25,16 @@ distribute.split_cpu(2)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common import checkpoints  # noqa: E402
+from common import checkpoints, precision  # noqa: E402
 from common.data import ArrayImages  # noqa: E402
 from tiny import TinyCGAN, TinyDCGAN, TinyGAN  # noqa: E402
 
 # GAN: dense layers, BatchNorm in G; DCGAN: convolutions, BatchNorm in both, Dropout in D;
 # CGAN: the labels travel with the images to every replica.
 MODELS = {"gan": TinyGAN, "dcgan": TinyDCGAN, "cgan": TinyCGAN}
+# The layers that compute (matrix products), but for the networks' output layers,
+# which stay float32 in every precision.
+COMPUTING = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspose)
 
 
 def dropout_layers(gan):
@@ -38,12 +43,12 @@ def dropout_layers(gan):
             if isinstance(layer, keras.layers.Dropout)]
 
 
-def train(cls, strategy, steps, out, weights, dropout=False):
+def train(cls, strategy, steps, out, weights, dropout=False, precision_name="float32"):
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (256, 28, 28, 1)).astype("float32")
     dataset = (images, rng.integers(0, 10, 256)) if cls is TinyCGAN else ArrayImages(images)
     with strategy.scope():
-        gan = cls(dataset=dataset, out_dir=out, seed=7)
+        gan = cls(dataset=dataset, out_dir=out, seed=7, precision=precision_name)
     # Each replica draws dropout masks for its slice of the batch, other masks
     # than one device draws for the whole batch: with dropout the two runs
     # agree in distribution only, without it they must agree to float rounding.
@@ -65,19 +70,45 @@ def largest_difference(a, b):
                    b.generator.weights + b.discriminator.weights))
 
 
+def relative_difference(a, b, start):
+    """How far apart two runs' trained weights ended, against how far `a`'s
+    moved from `start` (their first values, in their order)."""
+    pairs = list(zip(a.generator.trainable_weights + a.discriminator.trainable_weights,
+                     b.generator.trainable_weights + b.discriminator.trainable_weights))
+    apart = sum(float(np.sum((x.numpy() - y.numpy()) ** 2)) for x, y in pairs)
+    moved = sum(float(np.sum((x.numpy() - value) ** 2)) for (x, _), value in zip(pairs, start))
+    return (apart / moved) ** 0.5
+
+
 def compare(name, steps, out, mirrored_strategy):
-    cls = MODELS[name]
+    model, _, precision_name = name.partition(":")
+    cls, precision_name = MODELS[model], precision_name or "float32"
     start_model = cls(dataset=None, out_dir=os.path.join(out, "a"), seed=7)  # the starting weights
     start = [np.array(v.numpy(), copy=True) for v in checkpoints._state_variables(start_model)]
-    single = train(cls, distribute.make_strategy("default"), steps, os.path.join(out, "b"), start)
-    mirrored = train(cls, mirrored_strategy, steps, os.path.join(out, "c"), start)
+    single = train(cls, distribute.make_strategy("default"), steps, os.path.join(out, "b"), start,
+                   precision_name=precision_name)
+    mirrored = train(cls, mirrored_strategy, steps, os.path.join(out, "c"), start,
+                     precision_name=precision_name)
     trained = single.generator.trainable_weights + single.discriminator.trainable_weights
     initial = {id(v): value for v, value in zip(checkpoints._state_variables(single), start)}
     report = {"model": name, "replicas": mirrored_strategy.num_replicas_in_sync,
+              "precision": mirrored.precision,
+              "compute_dtypes": sorted({layer.compute_dtype for model in
+                                        (mirrored.generator, mirrored.discriminator)
+                                        for layer in model._flatten_layers(include_self=False)
+                                        if isinstance(layer, COMPUTING)}),
+              "weight_dtypes": sorted({v.dtype for v in mirrored.generator.weights +
+                                       mirrored.discriminator.weights}),
               "max_difference": largest_difference(single, mirrored),
               "max_change": max(float(np.max(np.abs(v.numpy() - initial[id(v)])))
                                 for v in trained)}
-    if dropout_layers(single):
+    if precision_name != "float32":  # how far 16-bit itself moves the weights from float32
+        in_float32 = train(cls, distribute.make_strategy("default"), steps,
+                           os.path.join(out, "f"), start)
+        first = [initial[id(v)] for v in trained]
+        report["relative_difference"] = relative_difference(single, mirrored, first)
+        report["precision_effect"] = relative_difference(in_float32, single, first)
+    elif dropout_layers(single):
         with_dropout = train(cls, mirrored_strategy, steps, os.path.join(out, "d"), start,
                              dropout=True)
         report["dropout_effect"] = largest_difference(with_dropout, mirrored)
@@ -88,11 +119,13 @@ def compare(name, steps, out, mirrored_strategy):
 
 def main():
     steps, names = int(sys.argv[1]), sys.argv[2:]
+    # 16-bit as on a machine with the instructions (the mechanics, on any CPU).
+    precision.hardware_support = lambda name: (True, "assumed by the test")
     mirrored_strategy = distribute.make_strategy("mirrored")  # one for all: collectives
     with tempfile.TemporaryDirectory() as out:
         for name in names:
-            print(json.dumps(compare(name, steps, os.path.join(out, name), mirrored_strategy)),
-                  flush=True)
+            folder = os.path.join(out, name.replace(":", "-"))
+            print(json.dumps(compare(name, steps, folder, mirrored_strategy)), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ contract through the class API (D learns in its own step; the combined step
 trains G alone, D's weights and BatchNorm statistics untouched, D normalising
 with the batch's statistics in it), the compiled step equal to Keras-GAN's
 calls and seeing D's new weights after D changed, the flags a backend cannot
-honour refused in one sentence. The tests marked slow start a process on
-another backend: saved generators and checkpoints cross backends, and on JAX
-two devices train as one.
+honour refused in one sentence; mixed precision (bfloat16 trains, keeps the
+contract and saves a float32 generator; float16 without the instructions is
+float32). The tests marked slow start a process on another backend: saved
+generators and checkpoints cross backends, and on JAX two devices train as
+one, in float32 and in bfloat16.
 """
 import json
 import os
@@ -21,7 +23,7 @@ import keras
 import numpy as np
 import pytest
 
-from common import backends
+from common import backends, precision
 from common.data import ArrayImages
 from common.training import compiled_step
 from conftest import REPO, call_main, changed, snapshot
@@ -35,11 +37,11 @@ def random_images(n=64, seed=0):
     return np.random.default_rng(seed).uniform(-1, 1, (n, 28, 28, 1)).astype("float32")
 
 
-def make(cls, tmp_path, seed=0):
+def make(cls, tmp_path, seed=0, **options):
     images = random_images()
     labels = np.random.default_rng(1).integers(0, 10, len(images)).astype("int64")
     dataset = ArrayImages(images) if cls in (TinyGAN, TinyDCGAN) else (images, labels)
-    return cls(dataset=dataset, out_dir=str(tmp_path), seed=seed)
+    return cls(dataset=dataset, out_dir=str(tmp_path), seed=seed, **options)
 
 
 def inputs_for(model, n, seed):
@@ -211,6 +213,85 @@ def test_flags_this_backend_cannot_honour_are_one_sentence(tmp_path):
 
 
 # ---------------------------------------------------------------------------
+# Mixed precision on this backend (common/precision.py; on TensorFlow,
+# tests/test_precision.py checks the same)
+# ---------------------------------------------------------------------------
+
+# The layers with matrix products: those compute in 16-bit in a mixed
+# precision, but for the layers making a network's output, which stay float32.
+MATRIX_PRODUCTS = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspose)
+
+
+def assert_mixed(model, half):
+    """`model` computes its matrix products in `half`, its output in float32,
+    and keeps float32 weights (kernels, BatchNorm statistics)."""
+    dtypes = precision.compute_dtypes(model)
+    outputs = {layer.name for layer in precision.output_layers(model)}
+    products = {layer.name for layer in model._flatten_layers(include_self=False)
+                if isinstance(layer, MATRIX_PRODUCTS)} - outputs
+    assert products and {dtypes[name] for name in products} == {half}, dtypes
+    assert {dtypes[name] for name in outputs} == {"float32"}, dtypes
+    assert {v.dtype for v in model.weights} == {"float32"}
+
+
+@on_other_backends
+def test_bfloat16_trains_keeps_the_contract_and_saves_a_float32_generator(tmp_path,
+                                                                          monkeypatch):
+    # bfloat16 as on a machine with the instructions (emulated elsewhere: slower, not wrong)
+    monkeypatch.setattr(precision, "hardware_support", lambda name: (True, "assumed"))
+    gan = make(TinyDCGAN, tmp_path, precision="mixed_bfloat16")
+    d, g = gan.discriminator, gan.generator
+    assert gan.precision == "mixed_bfloat16"
+    for model in (g, d):
+        assert_mixed(model, "bfloat16")
+    # The frozen-D contract in bfloat16: the combined step trains G alone, D's
+    # weights and BatchNorm moving statistics untouched; D learns in its own step.
+    d_before, g_before = snapshot(d.weights), snapshot(g.trainable_weights)
+    gan.combined.train_on_batch(inputs_for(g, 16, 1), np.ones((16, 1)))
+    assert changed(d_before, d.weights) == []
+    assert len(changed(g_before, g.trainable_weights)) == len(g_before)
+    d.jit_compile = False  # eager: 2 s, where compiling D's own step would take 5 more on JAX
+    d.train_on_batch(random_images(16, seed=5), np.ones((16, 1)))
+    assert len(changed(d_before, d.trainable_weights)) == len(d.trainable_weights)
+    # train() with this backend's compiled step: every weight moves, finite losses.
+    before = snapshot(g.weights + d.weights)
+    logs = gan.train(epochs=2, batch_size=16, sample_interval=100, quiet=True)
+    assert all(np.isfinite(value) for value in logs.values())
+    assert len(changed(before, g.weights + d.weights)) == len(before)
+    for model in (g, d):
+        assert_mixed(model, "bfloat16")
+    noise = inputs_for(g, 4, 2)
+    generated = keras.ops.convert_to_numpy(g(noise))
+    assert generated.dtype == np.float32
+    assert keras.ops.convert_to_numpy(d(generated)).dtype == np.float32
+    # The saved generator computes in float32 and generates float32 images:
+    # G's own, to bfloat16 rounding.
+    saved = keras.models.load_model(tmp_path / "saved_model" / "generator.keras")
+    assert set(precision.compute_dtypes(saved).values()) == {"float32"}
+    from_file = keras.ops.convert_to_numpy(saved(noise))
+    assert from_file.dtype == np.float32
+    np.testing.assert_allclose(from_file, generated, atol=0.05)
+
+
+@on_other_backends
+def test_mixed_float16_without_the_instructions_is_float32_in_one_sentence(tmp_path,
+                                                                           monkeypatch, capsys):
+    # A CPU with bfloat16 but no float16 instructions (as the AMD Zen 4 these
+    # tests were written on), and no GPU.
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: ())
+    gan = make(TinyDCGAN, tmp_path, precision="mixed_float16")
+    assert gan.precision == "float32"
+    assert capsys.readouterr().err.strip() == (
+        "Note: --precision mixed_float16 would run emulated here, slower than float32: this "
+        "CPU has no float16 instructions (AVX512_FP16 or AMX_FP16); training in float32.")
+    for model in (gan.generator, gan.discriminator):
+        assert set(precision.compute_dtypes(model).values()) == {"float32"}
+    for model in (gan.discriminator, gan.combined):  # no loss scaling in float32
+        assert not isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+# ---------------------------------------------------------------------------
 # Across backends, and several devices (a process each)
 # ---------------------------------------------------------------------------
 
@@ -271,32 +352,61 @@ def test_checkpoint_written_on_another_backend_resumes_here(run_from_other_backe
 
 
 _DATA_PARALLEL = """
-import sys, numpy as np, keras
+import json, sys, numpy as np, keras
 sys.path[:0] = [{repo!r}, {tests!r}]
-from tiny import TinyDCGAN
+from tiny import TinyDCGAN, TinyGAN
+from common import precision
 from common.backends import jax as jax_backend
 from common.data import ArrayImages
 from common.training import compiled_step
+precision.hardware_support = lambda name: (True, "assumed")  # bfloat16 on any CPU
 images = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28, 1)).astype("float32")
-weights = {{}}
-for name in ("one", "two"):
-    if name == "two":
+weights, moved, start, report = {{}}, {{}}, {{}}, {{}}
+# The DCGAN in float32; in bfloat16 the GAN's MLPs (their compiled steps take
+# seconds, the DCGAN's ten: tests/test_backends.py trains that one in bfloat16).
+for cls, name, devices in [(TinyDCGAN, "float32", 1), (TinyDCGAN, "float32", 2),
+                           (TinyGAN, "float32", 1), (TinyGAN, "mixed_bfloat16", 1),
+                           (TinyGAN, "mixed_bfloat16", 2)]:
+    run = f"{{cls.__name__}} {{name}} {{devices}}"
+    if devices == 2:
         jax_backend.make_strategy("mirrored")  # the two CPU devices XLA_FLAGS made
-    gan = TinyDCGAN(dataset=ArrayImages(images), out_dir={out!r} + name, seed=0)
+    gan = cls(dataset=ArrayImages(images), out_dir={out!r} + run.replace(" ", "-"), seed=0,
+              precision=name)
+    every = gan.generator.weights + gan.discriminator.weights  # BatchNorm statistics too
+    trained = gan.generator.trainable_weights + gan.discriminator.trainable_weights
+    start.setdefault(cls, [v.numpy() for v in trained])  # the same in every run (seed 0)
     step, rng = compiled_step(gan), np.random.default_rng(1)
     for _ in range(3):
         step(*gan.draw_batch(rng, 16))
-    weights[name] = [v.numpy() for v in gan.generator.weights + gan.discriminator.weights]
+    weights[run], moved[run] = [v.numpy() for v in every], [v.numpy() for v in trained]
+    report[run] = sorted({{layer.compute_dtype for layer in gan.discriminator.layers
+                           if isinstance(layer, keras.layers.Dense)}})
     keras.distribution.set_distribution(None)
-for a, b in zip(weights["one"], weights["two"]):
+for a, b in zip(weights["TinyDCGAN float32 1"], weights["TinyDCGAN float32 2"]):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-print("equal", len(weights["one"]))
+
+
+def relative_difference(one, other, cls):
+    # how far apart two runs' trained weights ended, against how far the first's moved
+    apart = sum(np.sum((a - b) ** 2) for a, b in zip(moved[one], moved[other]))
+    away = sum(np.sum((a - s) ** 2) for a, s in zip(moved[one], start[cls]))
+    return float(np.sqrt(apart / away))
+
+
+report.update(
+    two_devices_float32=relative_difference("TinyDCGAN float32 1", "TinyDCGAN float32 2",
+                                            TinyDCGAN),
+    two_devices_bfloat16=relative_difference("TinyGAN mixed_bfloat16 1",
+                                             "TinyGAN mixed_bfloat16 2", TinyGAN),
+    bfloat16_against_float32=relative_difference("TinyGAN float32 1",
+                                                 "TinyGAN mixed_bfloat16 1", TinyGAN))
+print(json.dumps(report))
 """
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(BACKEND != "jax", reason="keras.distribution's data parallelism is JAX's")
-def test_data_parallel_on_two_cpu_devices_equals_one_device(tmp_path):
+def test_data_parallel_on_two_cpu_devices_equals_one_device_in_float32_and_bfloat16(tmp_path):
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=REPO,
                XLA_FLAGS="--xla_force_host_platform_device_count=2")
     code = _DATA_PARALLEL.format(repo=REPO, tests=os.path.join(REPO, "tests"),
@@ -304,4 +414,11 @@ def test_data_parallel_on_two_cpu_devices_equals_one_device(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "equal" in result.stdout
+    report = json.loads(result.stdout.splitlines()[-1])
+    # float32: equal to float32 rounding (checked weight by weight in the script).
+    assert report["two_devices_float32"] < 1e-3, report
+    # bfloat16 on two devices: D's hidden layer computes in bfloat16 (its head in
+    # float32), and the two devices end where one device does, to bfloat16
+    # rounding: nearer than bfloat16 ends to float32.
+    assert report["TinyGAN mixed_bfloat16 2"] == ["bfloat16", "float32"], report
+    assert report["two_devices_bfloat16"] < report["bfloat16_against_float32"], report

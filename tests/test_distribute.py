@@ -1,4 +1,5 @@
-"""tf.distribute: mirrored over two logical CPU devices equals one device;
+"""tf.distribute: mirrored over two logical CPU devices equals one device (in
+float32, and in bfloat16 to its rounding);
 two local worker processes train together and write one checkpoint."""
 import json
 import os
@@ -10,27 +11,32 @@ import numpy as np
 import pytest
 
 from conftest import REPO, call_main, checkpoint_step, run_script
+from common import checkpoints, precision
 from common.backends.tensorflow_distribute import check_tf_config
 from common.errors import UserError
 from gan.gan import main as gan_main
 
 
 @pytest.mark.slow
-def test_mirrored_over_two_cpu_devices_equals_one_device_and_runs_dropout():
+def test_mirrored_over_two_cpu_devices_equals_one_device_and_runs_dropout_and_bfloat16():
     # Tiny GAN: dense layers, BatchNorm in G (synchronised over the replicas);
-    # tiny DCGAN: convolutions, BatchNorm in both, Dropout in D. Same start,
+    # tiny DCGAN: convolutions, BatchNorm in both, Dropout in D;
     # tiny CGAN: labels sliced with the images. Same start,
     # same global batch of 16, 3 steps, dropout off (see the script); then the
-    # DCGAN mirrored again with its dropout on.
+    # DCGAN mirrored again with its dropout on; then the DCGAN in mixed_bfloat16.
     result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "mirrored_equivalence.py"),
-                             "3", "gan", "dcgan", "cgan"], capture_output=True, text=True,
-                            timeout=300)
+                             "3", "gan", "dcgan", "cgan", "dcgan:mixed_bfloat16"],
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert [report["model"] for report in reports] == ["gan", "dcgan", "cgan"]
+    assert [report["model"] for report in reports] == ["gan", "dcgan", "cgan",
+                                                       "dcgan:mixed_bfloat16"]
+    *in_float32, in_bfloat16 = reports
     for report in reports:
-        assert report["replicas"] == 2
+        assert report["replicas"] == 2 and report["weight_dtypes"] == ["float32"]
         assert report["max_change"] > 1e-4, report  # training moved the weights...
+    for report in in_float32:
+        assert report["compute_dtypes"] == ["float32"]
         # ...and both ways moved them alike, to float32 rounding (sums in another order).
         assert report["max_difference"] <= 1e-6, report
         assert report["max_difference"] < 0.01 * report["max_change"], report
@@ -38,6 +44,12 @@ def test_mirrored_over_two_cpu_devices_equals_one_device_and_runs_dropout():
     # Dropout acts inside the mirrored step (D's own steps and the frozen D in G's):
     # with it the weights end far from where the run without it left them.
     assert dcgan["dropout_finite"] and dcgan["dropout_effect"] > 100 * dcgan["max_difference"]
+    # In bfloat16 the convolutions and dense layers compute in bfloat16 (the
+    # output layers in float32) on both replicas, and the two devices end where
+    # one device does, to bfloat16 rounding: nearer than bfloat16 ends to float32.
+    assert in_bfloat16["precision"] == "mixed_bfloat16"
+    assert in_bfloat16["compute_dtypes"] == ["bfloat16", "float32"], in_bfloat16
+    assert in_bfloat16["relative_difference"] < in_bfloat16["precision_effect"], in_bfloat16
 
 
 @pytest.mark.slow
@@ -49,10 +61,13 @@ def test_mirrored_from_the_command_line_with_dropout_on_two_cpu_devices_and_resu
                           "--batch-size", "8", "--data", mnist_npz, "--out", str(tmp_path / "run"),
                           *args, cwd=tmp_path)
 
-    result = mirrored_run("--epochs", "3", "--quiet")
+    # in bfloat16 where this CPU computes it (else float32, said in one sentence)
+    result = mirrored_run("--epochs", "3", "--quiet", "--precision", "mixed_bfloat16")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Strategy: mirrored, 2 replicas (CPU:0, CPU:1)" in result.stdout
     assert checkpoint_step(tmp_path / "run") == 3
+    expected = precision.choose("mixed_bfloat16", say=lambda *args, **kwargs: None)
+    assert checkpoints.read_meta(str(tmp_path / "run"))["config"]["precision"] == expected
     assert (tmp_path / "run" / "saved_model" / "generator.keras").is_file()
     resumed = mirrored_run("--epochs", "5", "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -169,7 +169,11 @@ def test_without_the_instructions_one_sentence_and_float32(tmp_path, no_sixteen_
                    "float32: this CPU has no bfloat16 instructions (AVX512_BF16 or AMX_BF16); "
                    "training in float32.")
     assert precision.choose("auto", say=lambda *a, **k: None) == "float32"
-    assert precision.choose("mixed_float16", say=lambda *a, **k: None) == "float32"
+    said = []
+    assert precision.choose("mixed_float16", say=lambda *a, **k: said.append(a[0])) == "float32"
+    assert said == ["Note: --precision mixed_float16 would run emulated here, slower than float32: "
+                    "this CPU has no float16 instructions (AVX512_FP16 or AMX_FP16); training in "
+                    "float32."]
 
 
 def test_auto_is_bfloat16_where_the_machine_has_it_and_says_so(monkeypatch, capsys):
