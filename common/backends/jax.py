@@ -20,6 +20,8 @@ import jax
 import keras
 import numpy as np
 
+from common.files import cache_folder
+
 
 def train_on_batch(model, x, y):
     """`model.train_on_batch(x, y)`, traceable: Keras' stateless train step
@@ -74,9 +76,8 @@ def use_compilation_cache():
     or $KERAS_GAN_ZOO_CACHE); a cache folder the user chose is kept."""
     if jax.config.jax_compilation_cache_dir:
         return
-    folder = os.environ.get("KERAS_GAN_ZOO_CACHE") or os.path.join(
-        os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "keras_gan_zoo")
-    jax.config.update("jax_compilation_cache_dir", os.path.join(folder, "jax_compilation_cache"))
+    jax.config.update("jax_compilation_cache_dir",
+                      os.path.join(cache_folder(), "jax_compilation_cache"))
 
 
 def _static(value):

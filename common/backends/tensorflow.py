@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from common import checkpoints
 from common.backends import tensorflow_distribute as distribute
-from common.files import replaced_atomically
+from common.files import cache_folder, replaced_atomically
 
 
 def train_on_batch(model, x, y):
@@ -217,9 +217,7 @@ class XLAChoices:
     written is ignored: the run times again."""
 
     def __init__(self, folder=None):
-        folder = folder or os.environ.get("KERAS_GAN_ZOO_CACHE") or os.path.join(
-            os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "keras_gan_zoo")
-        self.path = os.path.join(folder, "xla_choices.json")
+        self.path = os.path.join(folder or cache_folder(), "xla_choices.json")
 
     @staticmethod
     def key(gan, batch_size):
