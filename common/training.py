@@ -161,7 +161,8 @@ def save_model_atomically(model, path):
     """Write `model` to `path` (.keras) through a temporary file
     (`generator.partial-<pid>.keras`, removed if saving fails), so a run
     stopped mid-save never leaves a broken file under the final name."""
-    with replaced_atomically(path, keep_extension=True) as tmp, saved_in_float32(model):
+    with (replaced_atomically(path, keep_extension=True) as tmp, saved_in_float32(model),
+          backends.tensorflow_left_unloaded()):  # seconds off TensorFlow (common/backends/)
         model.save(tmp)  # in float32: it loads and generates so on any machine
     return path
 

@@ -13,7 +13,9 @@
 Only the chosen module is imported: on JAX or PyTorch nothing imports
 TensorFlow (TensorBoard's writer aside, when --tensorboard asks for it).
 """
+import contextlib
 import importlib
+import sys
 
 import keras
 
@@ -39,3 +41,28 @@ def train_on_batch(model, x, y):
     after resetting its metrics, as `train_on_batch` does. Returns the logs.
     (`common.training.train_on_batch` is the backend's function itself.)"""
     return current().train_on_batch(model, x, y)
+
+
+@contextlib.contextmanager
+def tensorflow_left_unloaded():
+    """Within the block, Keras takes TensorFlow for not installed unless it is
+    already loaded. Saving a model (`serialize_keras_object`) and
+    `keras.utils.set_random_seed` ask whether TensorFlow is available, to
+    handle TensorFlow's own objects and seed, and the question imports it:
+    2-3 s on JAX or PyTorch, at a run's first saved model. A process that has
+    not loaded TensorFlow holds none of its objects and draws none of its
+    random numbers, so the answer changes nothing but the time. (Keras'
+    private `LazyModule._available`: where it is missing, nothing is done.)"""
+    try:
+        from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
+    except ImportError:
+        lazy_tensorflow = None
+    if ("tensorflow" in sys.modules or lazy_tensorflow is None
+            or getattr(lazy_tensorflow, "_available", False) is not None):
+        yield  # loaded, asked before, or another Keras: as Keras does it
+        return
+    lazy_tensorflow._available = False
+    try:
+        yield
+    finally:
+        lazy_tensorflow._available = None  # asked again next time

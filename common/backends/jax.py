@@ -70,14 +70,20 @@ def build_lazy_state(gan):
 
 
 def use_compilation_cache():
-    """Keep the compiled step on disk for the next run: JAX compiles it with XLA
-    at every start (10-15 s for DCGAN on a 2-core CPU) unless its persistent
-    cache has it. Beside the TensorFlow XLA choices (`~/.keras/keras_gan_zoo/`,
-    or $KERAS_GAN_ZOO_CACHE); a cache folder the user chose is kept."""
+    """Keep what JAX compiles on disk for the next run: JAX compiles with XLA
+    at every start unless its persistent cache has it, the step (10-15 s for
+    DCGAN on a 2-core CPU) and, op by op, each weight initializer's random
+    numbers per shape and the generator's first call for a sample grid
+    (0.3 s each, 7-10 s in all for DCGAN). So everything is kept, however
+    quickly it compiled (JAX's default keeps only compilations of 1 s or
+    more). Beside the TensorFlow XLA choices (`~/.keras/keras_gan_zoo/`, or
+    $KERAS_GAN_ZOO_CACHE); a cache folder the user chose is kept, with the
+    user's settings."""
     if jax.config.jax_compilation_cache_dir:
         return
     jax.config.update("jax_compilation_cache_dir",
                       os.path.join(cache_folder(), "jax_compilation_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 
 def _static(value):
@@ -113,7 +119,7 @@ def compiled_step(gan, jit_compile=None, **unused):
         if not gan.jit_compile:
             return gan.train_step(*batch)
         if "variables" not in compiled:
-            use_compilation_cache()
+            use_compilation_cache()  # (already on when a model script set up its devices)
             try:
                 build_lazy_state(gan)
             except ValueError:  # targets unlike the outputs (ACGAN's class labels):
@@ -193,6 +199,8 @@ def make_strategy(name="default", cpu_devices=None):
     CPU split into N), each replica on its slice of the batch, the weights
     replicated; "multiworker" is TensorFlow's (TF_CONFIG)."""
     from common.errors import UserError
+    # Before the script builds its model: building it compiles its initializers.
+    use_compilation_cache()
     if name == "multiworker":
         raise UserError("--strategy multiworker is TensorFlow's (TF_CONFIG): on JAX use "
                         "--strategy mirrored on one machine, or set KERAS_BACKEND=tensorflow.")
