@@ -7,6 +7,7 @@
 
     train_on_batch(model, x, y)   Keras' `model.train_on_batch`, traceable
     compiled_step(gan, ...)       the GAN's whole `train_step` as one function
+                                  (`build_lazy_state` first, below)
     match_xla(gan, jit_compile)   D's and combined's own `train_on_batch` alike
     model_strategy(gan), strategy_scope(gan), is_chief(gan)   several devices
 
@@ -41,6 +42,23 @@ def train_on_batch(model, x, y):
     after resetting its metrics, as `train_on_batch` does. Returns the logs.
     (`common.training.train_on_batch` is the backend's function itself.)"""
     return current().train_on_batch(model, x, y)
+
+
+def build_lazy_state(gan):
+    """Create the variables Keras creates at a model's first `train_on_batch`
+    (its compiled loss's and metrics', its optimizer's), as Keras' own `fit`
+    does before it compiles its step: from the model's symbolic inputs, and
+    its outputs as targets. A jitted function (JAX) cannot create them, and a
+    `tf.function` that does traces the whole step twice (seconds at start-up).
+    A ValueError where the targets differ from the outputs (a class head
+    trained on labels): the step then creates them at its first call."""
+    for model in vars(gan).values():
+        if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
+            outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
+            inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
+            model._symbolic_build(data_batch=(inputs, outputs))
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
 
 
 @contextlib.contextmanager

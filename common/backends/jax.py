@@ -20,6 +20,7 @@ import jax
 import keras
 import numpy as np
 
+from common.backends import build_lazy_state
 from common.files import cache_folder
 
 
@@ -52,21 +53,6 @@ def gan_variables(gan):
                 seen.add(id(variable))
                 variables.append(variable)
     return variables
-
-
-def build_lazy_state(gan):
-    """Create the variables Keras creates at a model's first `train_on_batch`
-    (its compiled loss's and metrics', its optimizer's), which a jitted
-    function could not create: from the model's symbolic inputs, and its
-    outputs as targets (a ValueError where the targets differ: a class head
-    trained on labels; `compiled_step` then runs its first step eagerly)."""
-    for model in vars(gan).values():
-        if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
-            outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
-            inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
-            model._symbolic_build(data_batch=(inputs, outputs))
-            if not model.optimizer.built:
-                model.optimizer.build(model.trainable_variables)
 
 
 def use_compilation_cache():
@@ -121,7 +107,7 @@ def compiled_step(gan, jit_compile=None, **unused):
         if "variables" not in compiled:
             use_compilation_cache()  # (already on when a model script set up its devices)
             try:
-                build_lazy_state(gan)
+                build_lazy_state(gan)  # a jitted function could not create them
             except ValueError:  # targets unlike the outputs (ACGAN's class labels):
                 logs = gan.train_step(*batch)  # the first step eagerly builds them
                 compiled["variables"] = gan_variables(gan)

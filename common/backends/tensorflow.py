@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import checkpoints
+from common.backends import build_lazy_state
 from common.backends import tensorflow_distribute as distribute
 from common.files import cache_folder, replaced_atomically
 
@@ -173,6 +174,8 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
         gan.jit_compile = match_xla(gan, jit_compile)
         gan._compiled_train_step = distribute.distributed_step(gan, strategy, gan.jit_compile)
         return gan._compiled_train_step
+    with contextlib.suppress(ValueError):  # else the first trace creates them, and traces again
+        build_lazy_state(gan)
     if (jit_compile is None and batch_size and steps >= TIME_XLA_FROM_STEPS
             and not tf.config.list_logical_devices("GPU")):
         choices = XLAChoices()
