@@ -196,6 +196,25 @@ def test_every_model_trains_with_its_compiled_step(name, tmp_path):
     assert os.path.isfile(tmp_path / "saved_model" / "generator.keras")
 
 
+@on_other_backends
+def test_saving_a_model_does_not_load_tensorflow(tmp_path, monkeypatch):
+    """Keras asks whether TensorFlow is installed while it saves a model, and
+    the question imports it (seconds at a run's first save); off TensorFlow,
+    in a process that has not loaded it, the zoo's save leaves it unloaded."""
+    from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
+    from common.training import save_model_atomically
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)  # as if never loaded here
+    monkeypatch.setattr(lazy_tensorflow, "_available", None)  # nor asked about
+    imports = []
+    monkeypatch.setattr(lazy_tensorflow, "initialize", lambda: imports.append("tensorflow"))
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    path = save_model_atomically(model, str(tmp_path / "model.keras"))
+    assert imports == [] and lazy_tensorflow._available is None  # asked again next time
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0),
+                               model.predict(x, verbose=0))
+
+
 def test_flags_this_backend_cannot_honour_are_one_sentence(tmp_path):
     from dcgan.dcgan import main
     if BACKEND == "tensorflow":
