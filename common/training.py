@@ -49,6 +49,14 @@ def binary_accuracy(y_true, y_pred):
 train_on_batch = backends.current().train_on_batch
 
 
+def set_random_seed(seed):
+    """`keras.utils.set_random_seed(seed)`: Python's, NumPy's and Keras' random
+    generators (and TensorFlow's where it is loaded), without importing
+    TensorFlow on JAX or PyTorch only to seed it (seconds; common/backends/)."""
+    with backends.tensorflow_left_unloaded():
+        keras.utils.set_random_seed(seed)
+
+
 # ---------------------------------------------------------------------------
 # Where outputs go
 # ---------------------------------------------------------------------------
