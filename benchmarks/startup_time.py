@@ -69,7 +69,8 @@ def first_step_seconds(script, backend, epochs=600, show_output=False, repo=REPO
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="dcgan/dcgan.py", help="the script, from the repository")
+    parser.add_argument("--model", default="dcgan/dcgan.py",
+                        help="the script, relative to the checkout")
     parser.add_argument("--backends", default="tensorflow,jax,torch")
     parser.add_argument("--repeats", type=int, default=3,
                         help="rounds; the first fills the caches and is reported apart")
@@ -92,7 +93,8 @@ def main(argv=None):
                   flush=True)
     print(f"\n{args.model}, launch -> first progress line (step 1 done), "
           f"{os.cpu_count()} CPU cores:")
-    print(f"{'backend':<11} {'first run':>9}   {'second run: median (each later round)':<40} checkout")
+    heading = "second run: median (each later round)"
+    print(f"{'backend':<11} {'first run':>9}   {heading:<40} checkout")
     for repo, backend in cases:
         first, later = seconds[repo, backend][0], seconds[repo, backend][1:]
         warm = (f"{statistics.median(later):.1f} s ({', '.join(f'{s:.1f}' for s in later)})"

@@ -67,7 +67,7 @@ def tensorflow_left_unloaded():
     already loaded. Saving a model (`serialize_keras_object`) and
     `keras.utils.set_random_seed` ask whether TensorFlow is available, to
     handle TensorFlow's own objects and seed, and the question imports it:
-    2-3 s on JAX or PyTorch, at a run's first saved model. A process that has
+    2-3 s on JAX or PyTorch, at a run's --seed or first saved model. A process that has
     not loaded TensorFlow holds none of its objects and draws none of its
     random numbers, so the answer changes nothing but the time. (Keras'
     private `LazyModule._available`: where it is missing, nothing is done.)"""
@@ -75,8 +75,8 @@ def tensorflow_left_unloaded():
         from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
     except ImportError:
         lazy_tensorflow = None
-    if ("tensorflow" in sys.modules or lazy_tensorflow is None
-            or getattr(lazy_tensorflow, "_available", False) is not None):
+    if ("tensorflow" in sys.modules or lazy_tensorflow is None  # vars(): getattr would import
+            or vars(lazy_tensorflow).get("_available", False) is not None):
         yield  # loaded, asked before, or another Keras: as Keras does it
         return
     lazy_tensorflow._available = False
