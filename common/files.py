@@ -36,6 +36,15 @@ def replaced_atomically(path, keep_extension=False):
             os.remove(tmp)
 
 
+def cache_folder():
+    """Where the zoo keeps what a machine remembers between runs (TensorFlow's
+    XLA choices, JAX's compiled steps, the decoded offline MNIST digits):
+    $KERAS_GAN_ZOO_CACHE, else keras_gan_zoo/ in the user's Keras folder
+    ($KERAS_HOME, else ~/.keras). Everything there can be deleted: it is made again."""
+    return os.environ.get("KERAS_GAN_ZOO_CACHE") or os.path.join(
+        os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "keras_gan_zoo")
+
+
 def remove_stale_partials(*folders):
     """Remove the `.partial-<pid>` files that killed processes left in `folders`
     (those of a process still running are left alone)."""

@@ -49,6 +49,14 @@ def binary_accuracy(y_true, y_pred):
 train_on_batch = backends.current().train_on_batch
 
 
+def set_random_seed(seed):
+    """`keras.utils.set_random_seed(seed)`: Python's, NumPy's and Keras' random
+    generators (and TensorFlow's where it is loaded), without importing
+    TensorFlow on JAX or PyTorch only to seed it (seconds; common/backends/)."""
+    with backends.tensorflow_left_unloaded():
+        keras.utils.set_random_seed(seed)
+
+
 # ---------------------------------------------------------------------------
 # Where outputs go
 # ---------------------------------------------------------------------------
@@ -161,7 +169,8 @@ def save_model_atomically(model, path):
     """Write `model` to `path` (.keras) through a temporary file
     (`generator.partial-<pid>.keras`, removed if saving fails), so a run
     stopped mid-save never leaves a broken file under the final name."""
-    with replaced_atomically(path, keep_extension=True) as tmp, saved_in_float32(model):
+    with (replaced_atomically(path, keep_extension=True) as tmp, saved_in_float32(model),
+          backends.tensorflow_left_unloaded()):  # seconds off TensorFlow (common/backends/)
         model.save(tmp)  # in float32: it loads and generates so on any machine
     return path
 

@@ -75,7 +75,7 @@ class DCGAN:
         self.out_dir = out_dir or training.default_out_dir(self)
         self.real_label = real_label
         if seed is not None:
-            keras.utils.set_random_seed(seed)
+            training.set_random_seed(seed)
         self.rng = np.random.default_rng(seed)
         # The same 25 noise vectors for every sample grid, so grids are comparable.
         self.sample_noise = self.rng.normal(0, 1, (25, latent_dim)).astype("float32")

@@ -178,7 +178,7 @@ class SRGAN:
         self.dataset = dataset
         self.out_dir = out_dir or training.default_out_dir(self)
         if seed is not None:
-            keras.utils.set_random_seed(seed)
+            training.set_random_seed(seed)
         self.rng = np.random.default_rng(seed)
 
         # D scores patches: its four stride-2 convolutions leave one score per 16x16 block.

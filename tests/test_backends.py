@@ -198,6 +198,30 @@ def test_every_model_trains_with_its_compiled_step(name, tmp_path):
     assert os.path.isfile(tmp_path / "saved_model" / "generator.keras")
 
 
+@on_other_backends
+def test_seeding_and_saving_a_model_do_not_load_tensorflow(tmp_path, monkeypatch):
+    """Keras asks whether TensorFlow is installed when it seeds its random
+    generators and when it saves a model, and the question imports it
+    (seconds at start-up); off TensorFlow, in a process that has not loaded
+    it, the zoo's seeding and saving leave it unloaded."""
+    from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
+    from common.training import save_model_atomically, set_random_seed
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)  # as if never loaded here
+    monkeypatch.setattr(lazy_tensorflow, "_available", None)  # nor asked about
+    imports = []
+    monkeypatch.setattr(lazy_tensorflow, "initialize", lambda: imports.append("tensorflow"))
+    set_random_seed(7)
+    first = np.random.random()
+    set_random_seed(7)
+    assert np.random.random() == first  # seeded all the same
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    path = save_model_atomically(model, str(tmp_path / "model.keras"))
+    assert imports == [] and lazy_tensorflow._available is None  # asked again next time
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0),
+                               model.predict(x, verbose=0))
+
+
 def test_flags_this_backend_cannot_honour_are_one_sentence(tmp_path):
     from dcgan.dcgan import main
     if BACKEND == "tensorflow":

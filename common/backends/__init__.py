@@ -7,13 +7,16 @@
 
     train_on_batch(model, x, y)   Keras' `model.train_on_batch`, traceable
     compiled_step(gan, ...)       the GAN's whole `train_step` as one function
+                                  (`build_lazy_state` first, below)
     match_xla(gan, jit_compile)   D's and combined's own `train_on_batch` alike
     model_strategy(gan), strategy_scope(gan), is_chief(gan)   several devices
 
 Only the chosen module is imported: on JAX or PyTorch nothing imports
 TensorFlow (TensorBoard's writer aside, when --tensorboard asks for it).
 """
+import contextlib
 import importlib
+import sys
 
 import keras
 
@@ -39,3 +42,45 @@ def train_on_batch(model, x, y):
     after resetting its metrics, as `train_on_batch` does. Returns the logs.
     (`common.training.train_on_batch` is the backend's function itself.)"""
     return current().train_on_batch(model, x, y)
+
+
+def build_lazy_state(gan):
+    """Create the variables Keras creates at a model's first `train_on_batch`
+    (its compiled loss's and metrics', its optimizer's), as Keras' own `fit`
+    does before it compiles its step: from the model's symbolic inputs, and
+    its outputs as targets. A jitted function (JAX) cannot create them, and a
+    `tf.function` that does traces the whole step twice (seconds at start-up).
+    A ValueError where the targets differ from the outputs (a class head
+    trained on labels): the step then creates them at its first call."""
+    for model in vars(gan).values():
+        if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
+            outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
+            inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
+            model._symbolic_build(data_batch=(inputs, outputs))
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+
+
+@contextlib.contextmanager
+def tensorflow_left_unloaded():
+    """Within the block, Keras takes TensorFlow for not installed unless it is
+    already loaded. Saving a model (`serialize_keras_object`) and
+    `keras.utils.set_random_seed` ask whether TensorFlow is available, to
+    handle TensorFlow's own objects and seed, and the question imports it:
+    2-3 s on JAX or PyTorch, at a run's --seed or first saved model. A process that has
+    not loaded TensorFlow holds none of its objects and draws none of its
+    random numbers, so the answer changes nothing but the time. (Keras'
+    private `LazyModule._available`: where it is missing, nothing is done.)"""
+    try:
+        from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
+    except ImportError:
+        lazy_tensorflow = None
+    if ("tensorflow" in sys.modules or lazy_tensorflow is None  # vars(): getattr would import
+            or vars(lazy_tensorflow).get("_available", False) is not None):
+        yield  # loaded, asked before, or another Keras: as Keras does it
+        return
+    lazy_tensorflow._available = False
+    try:
+        yield
+    finally:
+        lazy_tensorflow._available = None  # asked again next time

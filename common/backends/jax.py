@@ -20,6 +20,9 @@ import jax
 import keras
 import numpy as np
 
+from common.backends import build_lazy_state
+from common.files import cache_folder
+
 
 def train_on_batch(model, x, y):
     """`model.train_on_batch(x, y)`, traceable: Keras' stateless train step
@@ -52,31 +55,21 @@ def gan_variables(gan):
     return variables
 
 
-def build_lazy_state(gan):
-    """Create the variables Keras creates at a model's first `train_on_batch`
-    (its compiled loss's and metrics', its optimizer's), which a jitted
-    function could not create: from the model's symbolic inputs, and its
-    outputs as targets (a ValueError where the targets differ: a class head
-    trained on labels; `compiled_step` then runs its first step eagerly)."""
-    for model in vars(gan).values():
-        if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
-            outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
-            inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
-            model._symbolic_build(data_batch=(inputs, outputs))
-            if not model.optimizer.built:
-                model.optimizer.build(model.trainable_variables)
-
-
 def use_compilation_cache():
-    """Keep the compiled step on disk for the next run: JAX compiles it with XLA
-    at every start (10-15 s for DCGAN on a 2-core CPU) unless its persistent
-    cache has it. Beside the TensorFlow XLA choices (`~/.keras/keras_gan_zoo/`,
-    or $KERAS_GAN_ZOO_CACHE); a cache folder the user chose is kept."""
+    """Keep what JAX compiles on disk for the next run: JAX compiles with XLA
+    at every start unless its persistent cache has it, the step (10-15 s for
+    DCGAN on a 2-core CPU) and, op by op, each weight initializer's random
+    numbers per shape and the generator's first call for a sample grid
+    (0.3 s each, 7-10 s in all for DCGAN). So everything is kept, however
+    quickly it compiled (JAX's default keeps only compilations of 1 s or
+    more). Beside the TensorFlow XLA choices (`~/.keras/keras_gan_zoo/`, or
+    $KERAS_GAN_ZOO_CACHE); a cache folder the user chose is kept, with the
+    user's settings."""
     if jax.config.jax_compilation_cache_dir:
         return
-    folder = os.environ.get("KERAS_GAN_ZOO_CACHE") or os.path.join(
-        os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "keras_gan_zoo")
-    jax.config.update("jax_compilation_cache_dir", os.path.join(folder, "jax_compilation_cache"))
+    jax.config.update("jax_compilation_cache_dir",
+                      os.path.join(cache_folder(), "jax_compilation_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 
 def _static(value):
@@ -112,9 +105,9 @@ def compiled_step(gan, jit_compile=None, **unused):
         if not gan.jit_compile:
             return gan.train_step(*batch)
         if "variables" not in compiled:
-            use_compilation_cache()
+            use_compilation_cache()  # (already on when a model script set up its devices)
             try:
-                build_lazy_state(gan)
+                build_lazy_state(gan)  # a jitted function could not create them
             except ValueError:  # targets unlike the outputs (ACGAN's class labels):
                 logs = gan.train_step(*batch)  # the first step eagerly builds them
                 compiled["variables"] = gan_variables(gan)
@@ -192,6 +185,8 @@ def make_strategy(name="default", cpu_devices=None):
     CPU split into N), each replica on its slice of the batch, the weights
     replicated; "multiworker" is TensorFlow's (TF_CONFIG)."""
     from common.errors import UserError
+    # Before the script builds its model: building it compiles its initializers.
+    use_compilation_cache()
     if name == "multiworker":
         raise UserError("--strategy multiworker is TensorFlow's (TF_CONFIG): on JAX use "
                         "--strategy mirrored on one machine, or set KERAS_BACKEND=tensorflow.")

@@ -24,8 +24,9 @@ import numpy as np
 import tensorflow as tf
 
 from common import checkpoints
+from common.backends import build_lazy_state
 from common.backends import tensorflow_distribute as distribute
-from common.files import replaced_atomically
+from common.files import cache_folder, replaced_atomically
 
 
 def train_on_batch(model, x, y):
@@ -173,6 +174,8 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
         gan.jit_compile = match_xla(gan, jit_compile)
         gan._compiled_train_step = distribute.distributed_step(gan, strategy, gan.jit_compile)
         return gan._compiled_train_step
+    with contextlib.suppress(ValueError):  # else the first trace creates them, and traces again
+        build_lazy_state(gan)
     if (jit_compile is None and batch_size and steps >= TIME_XLA_FROM_STEPS
             and not tf.config.list_logical_devices("GPU")):
         choices = XLAChoices()
@@ -217,9 +220,7 @@ class XLAChoices:
     written is ignored: the run times again."""
 
     def __init__(self, folder=None):
-        folder = folder or os.environ.get("KERAS_GAN_ZOO_CACHE") or os.path.join(
-            os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "keras_gan_zoo")
-        self.path = os.path.join(folder, "xla_choices.json")
+        self.path = os.path.join(folder or cache_folder(), "xla_choices.json")
 
     @staticmethod
     def key(gan, batch_size):
