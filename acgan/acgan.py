@@ -49,7 +49,7 @@ from common import data, training
 from common.frozen import frozen
 from common.images import class_grid_inputs, save_class_grid
 from common.precision import use_precision
-from common.training import binary_accuracy, train_on_batch
+from common.training import binary_accuracy, generate, train_on_batch
 
 
 class ACGAN:
@@ -217,7 +217,7 @@ class ACGAN:
         # ---------------------
         #  Train Discriminator
         # ---------------------
-        gen_imgs = self.generator([noise, sampled_labels], training=False)
+        gen_imgs = generate(self.generator, [noise, sampled_labels])
         # Real images: real, and their true digit. Generated images: fake,
         # and the digit G was asked for (D learns to classify both).
         d_real = train_on_batch(self.discriminator, imgs, [valid, img_labels])

@@ -51,7 +51,7 @@ from common import data, training
 from common.frozen import frozen
 from common.images import class_grid_inputs, save_class_grid
 from common.precision import use_precision
-from common.training import binary_accuracy, train_on_batch
+from common.training import binary_accuracy, generate, train_on_batch
 
 
 class CGAN:
@@ -208,7 +208,7 @@ class CGAN:
         # ---------------------
         # As in Keras-GAN, the generated batch is drawn for the real batch's
         # labels, so D sees the same digits real and generated.
-        gen_imgs = self.generator([noise, labels], training=False)
+        gen_imgs = generate(self.generator, [noise, labels])
         d_real = train_on_batch(self.discriminator, [imgs, labels], valid)
         d_fake = train_on_batch(self.discriminator, [gen_imgs, labels], fake)
 

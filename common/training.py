@@ -47,6 +47,9 @@ def binary_accuracy(y_true, y_pred):
 # `model.train_on_batch(x, y)` as operations a compiled step can trace, on the
 # backend Keras runs on (the function itself: nothing to look up while tracing).
 train_on_batch = backends.current().train_on_batch
+# G's images for D's step, as Keras-GAN's `generator.predict(noise)`: inference
+# mode, and on PyTorch without recording an autograd graph nobody uses.
+generate = backends.current().generate
 
 
 def set_random_seed(seed):

@@ -48,7 +48,7 @@ from common import data, training
 from common.frozen import frozen
 from common.images import save_image_grid
 from common.precision import use_precision
-from common.training import binary_accuracy, train_on_batch
+from common.training import binary_accuracy, generate, train_on_batch
 
 
 class DCGAN:
@@ -187,7 +187,7 @@ class DCGAN:
         # ---------------------
         #  Train Discriminator
         # ---------------------
-        gen_imgs = self.generator(noise, training=False)
+        gen_imgs = generate(self.generator, noise)
         # Real images are labelled real_label (1, or 0.9 when smoothed), generated ones 0.
         d_real = train_on_batch(self.discriminator, imgs, valid * self.real_label)
         d_fake = train_on_batch(self.discriminator, gen_imgs, fake)

@@ -44,7 +44,7 @@ from common import data, training
 from common.frozen import frozen
 from common.images import save_curves, save_image_grid
 from common.precision import use_precision
-from common.training import binary_accuracy, train_on_batch
+from common.training import binary_accuracy, generate, train_on_batch
 
 
 class GAN:
@@ -168,7 +168,7 @@ class GAN:
         # ---------------------
         #  Train Discriminator
         # ---------------------
-        gen_imgs = self.generator(noise, training=False)
+        gen_imgs = generate(self.generator, noise)
         d_real = train_on_batch(self.discriminator, imgs, valid)
         d_fake = train_on_batch(self.discriminator, gen_imgs, fake)
 

@@ -110,7 +110,7 @@ from common.photos import load_photos
 from common.precision import use_precision
 from common.superresolution import (compare_with_bicubic, evaluate_command, flat_scores,
                                     format_scores, save_comparison, upscale_command)
-from common.training import binary_accuracy, train_on_batch
+from common.training import binary_accuracy, generate, train_on_batch
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
@@ -391,7 +391,7 @@ class SRGAN:
         #  Train Discriminator
         # ----------------------
         # From low res. image generate high res. version
-        fake_hr = self.generator(imgs_lr, training=False)
+        fake_hr = generate(self.generator, imgs_lr)
         # Train the discriminator (original images = real / generated = fake)
         d_real = train_on_batch(self.discriminator, imgs_hr, valid)
         d_fake = train_on_batch(self.discriminator, fake_hr, fake)

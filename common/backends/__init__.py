@@ -6,6 +6,7 @@
 "custom train step in TensorFlow / JAX / PyTorch":
 
     train_on_batch(model, x, y)   Keras' `model.train_on_batch`, traceable
+    generate(generator, inputs)   G's images for D's step (no gradient recorded)
     compiled_step(gan, ...)       the GAN's whole `train_step` as one function
                                   (`build_lazy_state` first, below)
     match_xla(gan, jit_compile)   D's and combined's own `train_on_batch` alike

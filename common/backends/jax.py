@@ -39,6 +39,12 @@ def train_on_batch(model, x, y):
     return logs
 
 
+def generate(generator, inputs):
+    """G's images for D's step: inference mode (the traced step records no
+    gradient for them, as D's step starts its own)."""
+    return generator(inputs, training=False)
+
+
 def gan_variables(gan):
     """Every variable a step of `gan` reads or writes: the networks' (and any
     other model the GAN holds, SRGAN's VGG), their optimizers' and metrics'."""

@@ -36,6 +36,12 @@ def train_on_batch(model, x, y):
     return model.train_step((x, y))
 
 
+def generate(generator, inputs):
+    """G's images for D's step: inference mode (the traced step records no
+    gradient for them, as D's step starts its own)."""
+    return generator(inputs, training=False)
+
+
 def make_strategy(name="default", cpu_devices=None):
     """The tf.distribute strategy `--strategy name` asks for (common/backends/tensorflow_distribute.py)."""
     return distribute.make_strategy(name, cpu_devices)

@@ -32,6 +32,14 @@ def train_on_batch(model, x, y):
     return model.train_step((_data(x), _data(y)))
 
 
+def generate(generator, inputs):
+    """G's images for D's step, as `generator.predict_on_batch` makes them:
+    inference mode, and no autograd graph recorded (D's step takes them as
+    data; the hand-written PyTorch step writes `torch.no_grad()` here)."""
+    with torch.no_grad():
+        return generator(inputs, training=False)
+
+
 def _data(value):
     if isinstance(value, (list, tuple)):
         return type(value)(_data(v) for v in value)
