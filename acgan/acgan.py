@@ -96,7 +96,9 @@ class ACGAN:
         self.discriminator = self.build_discriminator()
         self.discriminator.compile(loss=losses,
                                    optimizer=keras.optimizers.Adam(0.0002, 0.5),
-                                   metrics=[[binary_accuracy], ["accuracy"]])
+                                   metrics=[[binary_accuracy],
+                                            # the class head against integer labels
+                                            [keras.metrics.SparseCategoricalAccuracy("accuracy")]])
         # Keras names each output's metrics "<output name>_<metric>"; the
         # step reads them by these names, whatever a subclass calls its heads.
         validity_name, label_name = self.discriminator.output_names

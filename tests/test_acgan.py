@@ -10,7 +10,7 @@ import pytest
 from keras import layers
 
 from acgan.acgan import ACGAN
-from common.training import compiled_step, match_xla
+from common.training import binary_accuracy, compiled_step, match_xla
 from conftest import REPO, call_main, changed, snapshot
 from acgan.acgan import main as acgan_main
 from tiny import TinyACGAN, stateful_layer_kinds
@@ -105,7 +105,19 @@ class RenamedHeadsACGAN(TinyACGAN):
                                  layers.Dense(10, activation="softmax", name="digit")(features)])
 
 
-@pytest.mark.parametrize("cls", [TinyACGAN, RenamedHeadsACGAN], ids=lambda c: c.__name__)
+class StringAccuracyACGAN(TinyACGAN):
+    """D compiled as Keras-GAN compiles it: the class head's metric named by
+    the string "accuracy", which Keras resolves from the targets' shape."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.discriminator.compile(loss=self.discriminator.loss,
+                                   optimizer=self.discriminator.optimizer,
+                                   metrics=[[binary_accuracy], ["accuracy"]])
+
+
+@pytest.mark.parametrize("cls", [TinyACGAN, RenamedHeadsACGAN, StringAccuracyACGAN],
+                         ids=lambda c: c.__name__)
 def test_op_acc_is_read_by_metric_name_not_position(cls, tmp_path):
     gan = cls(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=0)
     # Rig D's heads: every image "fake", every image "a 3".

@@ -52,14 +52,24 @@ def build_lazy_state(gan):
     its outputs as targets. A jitted function (JAX) cannot create them, and a
     `tf.function` that does traces the whole step twice (seconds at start-up).
     A ValueError where the targets differ from the outputs (a class head
-    trained on labels): the step then creates them at its first call."""
+    trained on labels): the step then creates them at its first call. A
+    model compiled with a metric named by a string ("accuracy") is not built
+    here: Keras chooses that metric from the targets' shape (integer labels:
+    sparse categorical accuracy), which the outputs would get wrong."""
     for model in vars(gan).values():
         if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
             outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
             inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
-            model._symbolic_build(data_batch=(inputs, outputs))
+            if not _metrics_named_by_string(model):
+                model._symbolic_build(data_batch=(inputs, outputs))
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
+
+
+def _metrics_named_by_string(model):
+    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    return any(isinstance(metric, str) for key in ("metrics", "weighted_metrics")
+               for metric in keras.tree.flatten(config.get(key)))
 
 
 @contextlib.contextmanager
