@@ -2,7 +2,8 @@
 
     --precision auto             the default: mixed_bfloat16 where the machine
                                  has bfloat16 instructions (on a CPU, for the
-                                 convolutional models), else float32
+                                 convolutional models; not for a model whose
+                                 samples were worse in it: ACGAN), else float32
     --precision float32          everything in float32 (Keras-GAN's way)
     --precision mixed_bfloat16   convolutions and matrix products in bfloat16
     --precision mixed_float16    in float16, with loss scaling (GPUs)
@@ -140,7 +141,7 @@ def hardware_support(precision):
     return False, f"this CPU has no {half} instructions ({' or '.join(f.upper() for f in wanted)})"
 
 
-def choose(precision="auto", say=print, convolutional=True):
+def choose(precision="auto", say=print, convolutional=True, float32_because=None):
     """The precision to train in, and what `say` is told about it (one
     sentence, unless `precision` is named and the machine computes it).
 
@@ -150,7 +151,9 @@ def choose(precision="auto", say=print, convolutional=True):
     with AVX512_BF16 the convolutional models' steps ran 1.3-1.7x faster in
     bfloat16, while the MLPs' small matrix products (compiled with XLA) gave
     no steady gain: CGAN 1.34x faster in one run, 0.64x in another (README,
-    "Mixed precision"); their steps take tens of milliseconds either way."""
+    "Mixed precision"); their steps take tens of milliseconds either way.
+    And except for a model whose samples were measured worse in bfloat16:
+    `float32_because` says how (a model class's `auto_float32_because`)."""
     if precision not in PRECISIONS:
         raise UserError(f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
     if precision == "auto":
@@ -159,6 +162,8 @@ def choose(precision="auto", say=print, convolutional=True):
         if supported and not convolutional and not gpu_compute_capabilities():
             chosen, why = "float32", f"{why}, but networks without convolutions gain " \
                                      "nothing steady from it on a CPU"
+        elif supported and float32_because:
+            chosen, why = "float32", f"{why}, but {float32_because}"
         say(f"Precision: {chosen} ({why}; choose with --precision).")
         return chosen
     supported, why = hardware_support(precision)
@@ -238,7 +243,7 @@ def use_precision(gan, precision="float32", say=print, also=()):
     convolutional = any(isinstance(layer, _CONVOLUTIONS) for model in (gan.generator,
                                                                         gan.discriminator)
                         for layer in model._flatten_layers(include_self=False))
-    chosen = choose(precision, say, convolutional)
+    chosen = choose(precision, say, convolutional, getattr(gan, "auto_float32_because", None))
     also = gan._precision_also = tuple(also) or getattr(gan, "_precision_also", ())
     policy = keras.DTypePolicy(chosen)
     # On a CPU the elementwise layers are faster in float32 (the module's docstring).

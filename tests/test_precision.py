@@ -98,6 +98,19 @@ def test_srgan_vgg_content_loss_computes_in_16_bit_and_compares_float32_features
     assert np.isfinite(float(keras.ops.mean(gan.content_loss(hr, hr[::-1]))))
 
 
+def test_auto_keeps_acgan_in_float32_and_says_why(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: ())
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    gan = TinyACGAN(out_dir=str(tmp_path), seed=0, precision="auto")
+    assert gan.precision == "float32"
+    assert "Precision: float32 (this CPU has AVX512_BF16, but ACGAN drew the digit asked for " \
+           "less often in bfloat16" in capsys.readouterr().out
+    assert {layer.compute_dtype for layer in layers_of(gan.discriminator)} == {"float32"}
+    # asked for by name, it trains in bfloat16
+    assert TinyACGAN(out_dir=str(tmp_path), seed=0,
+                     precision="mixed_bfloat16").precision == "mixed_bfloat16"
+
+
 def test_frozen_discriminator_contract_holds_in_bfloat16(tmp_path, sixteen_bit_everywhere):
     gan = TinyDCGAN(dataset=ArrayImages(digits()), out_dir=str(tmp_path), seed=0,
                     precision="mixed_bfloat16")
