@@ -73,6 +73,26 @@ def changed(before, variables):
     return [v.path for v, old in zip(variables, before) if not np.array_equal(old, v.numpy())]
 
 
+def assert_frozen_d_contract(gan, d_batch, g_batch):
+    """The frozen-D contract: the combined model's trainable weights are G's;
+    `discriminator.train_on_batch(*d_batch)` trains every weight of D;
+    `combined.train_on_batch(*g_batch)`, twice, trains every weight of G and
+    writes none of D's (kernels, embeddings, BatchNorm moving statistics).
+    Returns D's weights as they were before the combined steps."""
+    d, g = gan.discriminator, gan.generator
+    assert {id(v) for v in gan.combined.trainable_weights} == {id(v) for v in g.trainable_weights}
+    d_trainable = snapshot(d.trainable_weights)
+    d.train_on_batch(*d_batch)
+    assert len(changed(d_trainable, d.trainable_weights)) == len(d_trainable)
+    d_before = snapshot(d.weights)
+    g_before = snapshot(g.trainable_weights)
+    for _ in range(2):
+        gan.combined.train_on_batch(*g_batch)
+    assert changed(d_before, d.weights) == []
+    assert len(changed(g_before, g.trainable_weights)) == len(g_before)
+    return d_before
+
+
 def checkpoint_step(out):
     """The step count stored in the latest checkpoint under `out`."""
     import json
