@@ -291,10 +291,11 @@ def photos(hr_size):
 
 
 # name: (module, class, constructor arguments, batch size, kind of reference
-# step in FUSED). SRGAN at its default recipe (64x64 crops, 16 residual blocks,
-# batch 16) with the pixel content loss it trains with offline, and with the
+# step in FUSED). SRGAN at its class's defaults, Keras-GAN's size (64x64 crops,
+# 16 residual blocks, batch 16) with the pixel content loss it trains with offline, and with the
 # VGG19 content loss it trains with where VGG19's ImageNet weights can be had
-# (random weights here: the same arithmetic); srgan-small is the small
+# (random weights here: the same arithmetic); srgan-cpu is what `python
+# srgan/srgan.py` trains by default (4 residual blocks, batch 4); srgan-small the small
 # configuration of the earlier tables (32x32 crops, 4 residual blocks).
 MODELS = {
     "gan": ("gan.gan", "GAN", {}, 32, "unconditional"),
@@ -306,6 +307,8 @@ MODELS = {
               16, "super_resolution"),
     "srgan-vgg": ("srgan.srgan", "SRGAN", {"content_loss": "vgg", "vgg_weights": None,
                                            "dataset": photos(64)}, 16, "super_resolution"),
+    "srgan-cpu": ("srgan.srgan", "SRGAN", {"n_residual_blocks": 4, "content_loss": "mse",
+                                           "dataset": photos(64)}, 4, "super_resolution"),
     "srgan-small": ("srgan.srgan", "SRGAN", {"hr_shape": (32, 32, 3), "n_residual_blocks": 4,
                                              "content_loss": "mse", "dataset": photos(32)},
                     16, "super_resolution"),
