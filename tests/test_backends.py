@@ -40,7 +40,7 @@ def random_images(n=64, seed=0):
 def make(cls, tmp_path, seed=0, **options):
     images = random_images()
     labels = np.random.default_rng(1).integers(0, 10, len(images)).astype("int64")
-    dataset = ArrayImages(images) if cls in (TinyGAN, TinyDCGAN) else (images, labels)
+    dataset = ArrayImages(images) if issubclass(cls, (TinyGAN, TinyDCGAN)) else (images, labels)
     return cls(dataset=dataset, out_dir=str(tmp_path), seed=seed, **options)
 
 
@@ -169,6 +169,100 @@ def test_train_writes_and_resumes_on_this_backend(tmp_path):
     noise = np.random.default_rng(2).normal(size=(3, gan.latent_dim)).astype("float32")
     np.testing.assert_allclose(generator.predict(noise, verbose=0),
                                again.generator.predict(noise, verbose=0), atol=1e-5)
+
+
+on_pytorch = pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's recorded step")
+
+
+def _count_recordings(monkeypatch):
+    from common.backends import torch as torch_backend
+    recorded = []
+
+    def counting(gan, *args):
+        graph, logs = original(gan, *args)
+        recorded.append(graph is not None)
+        return graph, logs
+
+    original = torch_backend._record
+    monkeypatch.setattr(torch_backend, "_record", counting)
+    return recorded
+
+
+def _run_twins(cls, tmp_path, sizes):
+    """The same GAN twice, one step eager and one recorded, on the same batches
+    and the same random state (Dropout draws from torch's global generator);
+    each step's logs must be equal."""
+    eager, recorded = make(cls, tmp_path / "eager", seed=3), make(cls, tmp_path / "rec", seed=3)
+    runs = [(eager, compiled_step(eager, jit_compile=False)), (recorded, compiled_step(recorded))]
+    rng = np.random.default_rng(0)
+    for i, size in enumerate(sizes):
+        batch = eager.draw_batch(rng, size)
+        logs = []
+        for gan, run in runs:
+            keras.utils.set_random_seed(100 + i)
+            logs.append({name: float(value) for name, value in run(*batch).items()})
+        assert logs[0] == logs[1], f"step {i}"
+    return eager, recorded
+
+
+@on_pytorch
+def test_pytorch_records_the_step_once_per_shape_and_replays_it_bit_for_bit(tmp_path,
+                                                                           monkeypatch):
+    """The recorded graph is the eager step: D with Dropout and BatchNorm, G with
+    BatchNorm, both optimizers, the metrics; recorded at the first step of
+    each batch size, replayed after (and a new size recorded anew)."""
+    recorded_steps = _count_recordings(monkeypatch)
+    eager, recorded = _run_twins(TinyDCGAN, tmp_path, sizes=(16, 16, 8, 16, 8))
+    assert recorded_steps == [True, True]  # sizes 16 and 8, each recorded once
+    from common.backends import gan_variables
+    for a, b in zip(gan_variables(eager), gan_variables(recorded)):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a.value),
+                                      keras.ops.convert_to_numpy(b.value), err_msg=b.path)
+    assert recorded.jit_compile is True and eager.jit_compile is False
+
+
+class _BranchingGAN(TinyGAN):
+    """A step that decides in Python on a tensor's value: no graph can hold it."""
+
+    def train_step(self, imgs, noise, g_noise):
+        logs = super().train_step(imgs, noise, g_noise)
+        if float(logs["d_loss"]) > 1e6:  # never true; read all the same
+            logs["g_loss"] = logs["g_loss"] * 2
+        return logs
+
+
+class _InnerNoiseGAN(TinyGAN):
+    """A step that draws G's noise itself, with numpy: a recording would replay
+    the same noise at every step."""
+
+    def train_step(self, imgs, noise, g_noise):
+        drawn = np.random.default_rng().normal(size=g_noise.shape).astype("float32")
+        return super().train_step(imgs, noise, keras.ops.convert_to_tensor(drawn))
+
+
+@on_pytorch
+def test_pytorch_step_that_cannot_be_recorded_runs_eagerly_after_one_note(tmp_path, capsys):
+    eager = make(_BranchingGAN, tmp_path / "eager", seed=3)
+    gan = make(_BranchingGAN, tmp_path / "rec", seed=3)
+    step, eager_step = compiled_step(gan), compiled_step(eager, jit_compile=False)
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        batch = gan.draw_batch(rng, 16)
+        for run in (step, eager_step):
+            keras.utils.set_random_seed(100 + i)
+            run(*batch)
+    err = capsys.readouterr().err
+    assert err.count("could not be recorded as one PyTorch graph") == 1
+    assert "runs eagerly" in err
+    # The failed recording was undone: each step trained once, as the eager twin's.
+    for a, b in zip(eager.generator.weights + eager.discriminator.weights,
+                    gan.generator.weights + gan.discriminator.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=b.path)
+
+    noisy = make(_InnerNoiseGAN, tmp_path / "noise")
+    noisy.train(epochs=2, batch_size=8, sample_interval=10, quiet=True)
+    err = capsys.readouterr().err
+    assert "reads a tensor of shape (8, 100) that is not one of the GAN's variables" in err
 
 
 def _tiny_srgan(tmp_path, pretrain_steps):

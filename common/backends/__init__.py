@@ -20,6 +20,7 @@ import importlib
 import sys
 
 import keras
+import numpy as np
 
 
 def name():
@@ -64,6 +65,42 @@ def build_lazy_state(gan):
                 model._symbolic_build(data_batch=(inputs, outputs))
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
+
+
+def gan_variables(gan):
+    """Every variable a step of `gan` reads or writes: the networks' (and any
+    other model the GAN holds, or its losses hold: SRGAN's VGG19), their
+    optimizers' and metrics'.
+    A compiled step (JAX, PyTorch) takes them all as its inputs, so none is
+    compiled in as a constant (the stale-D hazard, tests/test_backends.py)."""
+    models = [value for value in vars(gan).values() if isinstance(value, keras.Model)]
+    for loss in vars(gan).values():  # a model inside a loss: SRGAN's VGG19 content loss
+        if isinstance(loss, keras.losses.Loss):
+            models += [value for value in vars(loss).values() if isinstance(value, keras.Model)]
+    seen, variables = set(), []
+    for model in models:
+        owned = list(model.variables) + list(model.metrics_variables)
+        if getattr(model, "optimizer", None) is not None and model.optimizer.built:
+            owned += list(model.optimizer.variables)
+        for variable in owned:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                variables.append(variable)
+    return variables
+
+
+def is_static(value):
+    """A Python or numpy bool (SRGAN's pre-training flag) is part of a
+    compiled step's key, not one of its traced inputs: one program per phase."""
+    return isinstance(value, (bool, np.bool_))
+
+
+def merge_static(static, arrays):
+    """The batch in its order again: the static values, (position, value)
+    pairs, among the traced arrays."""
+    fixed, arrays = dict(static), list(arrays)
+    rest = iter(arrays)
+    return [fixed[i] if i in fixed else next(rest) for i in range(len(fixed) + len(arrays))]
 
 
 def _metrics_named_by_string(model):

@@ -18,9 +18,8 @@ import os
 
 import jax
 import keras
-import numpy as np
 
-from common.backends import build_lazy_state
+from common.backends import build_lazy_state, gan_variables, is_static, merge_static
 from common.files import cache_folder
 
 
@@ -45,22 +44,6 @@ def generate(generator, inputs):
     return generator(inputs, training=False)
 
 
-def gan_variables(gan):
-    """Every variable a step of `gan` reads or writes: the networks' (and any
-    other model the GAN holds, SRGAN's VGG), their optimizers' and metrics'."""
-    models = [value for value in vars(gan).values() if isinstance(value, keras.Model)]
-    seen, variables = set(), []
-    for model in models:
-        owned = list(model.variables) + list(model.metrics_variables)
-        if getattr(model, "optimizer", None) is not None and model.optimizer.built:
-            owned += list(model.optimizer.variables)
-        for variable in owned:
-            if id(variable) not in seen:
-                seen.add(id(variable))
-                variables.append(variable)
-    return variables
-
-
 def use_compilation_cache():
     """Keep what JAX compiles on disk for the next run: JAX compiles with XLA
     at every start unless its persistent cache has it, the step (10-15 s for
@@ -78,12 +61,6 @@ def use_compilation_cache():
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 
-def _static(value):
-    """A Python or numpy bool (SRGAN's pre-training flag) is part of the
-    compiled function's key, not a traced input: one program per phase."""
-    return isinstance(value, (bool, np.bool_))
-
-
 def compiled_step(gan, jit_compile=None, **unused):
     """`gan.train_step` jitted over all of the GAN's state (see the module's
     docstring); one program per value of a bool argument (SRGAN's phase).
@@ -96,7 +73,7 @@ def compiled_step(gan, jit_compile=None, **unused):
 
     def pure(values, static, *arrays):
         variables = compiled["variables"]
-        batch = _merge(static, arrays)
+        batch = merge_static(static, arrays)
         held = [variable._value for variable in variables]
         try:
             for variable, value in zip(variables, values):
@@ -119,11 +96,11 @@ def compiled_step(gan, jit_compile=None, **unused):
                 compiled["variables"] = gan_variables(gan)
                 return logs
             compiled["variables"] = gan_variables(gan)
-        static = tuple((i, bool(v)) for i, v in enumerate(batch) if _static(v))
+        static = tuple((i, bool(v)) for i, v in enumerate(batch) if is_static(v))
         if static not in compiled:
             compiled[static] = jax.jit(pure, static_argnums=1, donate_argnums=0)
         variables = compiled["variables"]
-        arrays = [keras.ops.convert_to_tensor(v) for v in batch if not _static(v)]
+        arrays = [keras.ops.convert_to_tensor(v) for v in batch if not is_static(v)]
         distribution = keras.distribution.distribution()
         if distribution is not None:  # --strategy mirrored: each device its slice of the batch
             arrays = [_split(distribution, a) for a in arrays]
@@ -145,13 +122,6 @@ def _split(distribution, array):
         raise UserError(f"The batch of {array.shape[0]} does not split evenly over {devices} "
                         f"replicas: choose a --batch-size that is a multiple of {devices}.")
     return keras.distribution.distribute_tensor(array, distribution.get_data_layout(array.shape))
-
-
-def _merge(static, arrays):
-    """The batch in its order again: the static values among the traced arrays."""
-    fixed, arrays = dict(static), list(arrays)
-    rest = iter(arrays)
-    return [fixed[i] if i in fixed else next(rest) for i in range(len(fixed) + len(arrays))]
 
 
 def match_xla(gan, jit_compile=None):

@@ -1,4 +1,5 @@
-"""The training step on PyTorch: Keras' own `train_step`, eagerly.
+"""The training step on PyTorch: Keras' own `train_step`, captured once as
+one graph of PyTorch operations and replayed.
 
 On PyTorch a Keras model's `train_step(data)` runs the forward pass, calls
 `zero_grad()`, back-propagates the loss and applies the optimizer, as in
@@ -7,18 +8,32 @@ step after resetting the metrics. The frozen D inside the combined model is
 called with D's own parameters, so the combined step leaves gradients on them;
 D's next step clears them first (`zero_grad`), so they never reach D's update.
 
-`compiled_step` runs the GAN's `train_step` as it is, eagerly, as Keras
-itself runs PyTorch models by default (`jit_compile="auto"` is eager there).
-`torch.compile` of the whole step does not run on Keras 3.15 / torch 2.13:
+Run eagerly, most of a step's time is Keras' Python around PyTorch's
+operations (each layer call, the loss and metric trackers, the optimizer),
+not the arithmetic: 60% of the GAN recipe's step on a 2-core CPU. So
+`compiled_step` runs the GAN's whole `train_step` once for real under
+`torch.fx`'s `make_fx`, which records every PyTorch operation it performs
+(forward, backward, optimizer and metric updates, BatchNorm and dropout
+included), and from then on replays that record: the same operations on the
+same tensors in the same order, with none of the Python (bit for bit the eager
+step's results, tests/test_backends.py). As on JAX every variable of the GAN
+is an input of the graph, never a constant in it, so the frozen D in the
+combined step reads the D of this step (the stale-D hazard). One graph per
+batch shape and per value of a bool argument (SRGAN's phase); a step that
+cannot be recorded (it branches on a tensor's value, or reads a tensor that is
+not one of the GAN's variables) says so once and runs eagerly.
+`torch.compile` of the step does not run on Keras 3.15 / torch 2.13:
 TorchDynamo fails in Keras' loss set-up before the first step, and after an
 eager first step recompiles Keras' layer `_setattr_hook` until its limit
 (README, "Choosing a backend").
 """
 import contextlib
+import sys
 
 import keras
-import numpy as np
 import torch
+
+from common.backends import build_lazy_state, gan_variables, is_static, merge_static
 
 
 def train_on_batch(model, x, y):
@@ -47,16 +62,115 @@ def _data(value):
 
 
 def compiled_step(gan, jit_compile=None, **unused):
-    """`gan.train_step`, run eagerly (see the module's docstring), on the
-    batch's arrays as tensors: a model called on [generated images, labels]
-    refuses a list that mixes tensors and numpy arrays. A flag (SRGAN's
-    phase) stays a Python value."""
-    gan.jit_compile = False
+    """`gan.train_step` recorded once per batch shape and replayed (see the
+    module's docstring), on the batch's arrays as tensors (a model called on
+    [generated images, labels] refuses a list that mixes tensors and numpy
+    arrays). `jit_compile=False` runs every step eagerly."""
+    gan.jit_compile = jit_compile is not False
+    step = getattr(gan, "_compiled_train_step", None)
+    if step is not None:
+        return step
+    graphs = {}  # (precision, shapes, static values) -> _Graph, or None: eager
+    state = {}
 
-    def step(*batch):
-        return gan.train_step(*[keras.ops.convert_to_tensor(a) if np.ndim(a) else a
-                                for a in batch])
-    return step
+    def run(*batch):
+        tensors = [a if is_static(a) else keras.ops.convert_to_tensor(a) for a in batch]
+        if not gan.jit_compile:
+            return gan.train_step(*tensors)
+        if "variables" not in state:
+            try:
+                build_lazy_state(gan)  # a recorded step must not create variables
+            except (ValueError, RuntimeError):  # targets unlike the outputs (ACGAN's class
+                # labels; PyTorch's symbolic shapes raise a RuntimeError):
+                logs = gan.train_step(*tensors)  # the first step eagerly builds them
+                state["variables"] = gan_variables(gan)
+                return logs
+            state["variables"] = gan_variables(gan)
+        static = tuple((i, bool(v)) for i, v in enumerate(tensors) if is_static(v))
+        arrays = [t for t in tensors if not is_static(t)]
+        key = (getattr(gan, "precision", None), static,
+               tuple((tuple(a.shape), a.dtype) for a in arrays))
+        if key not in graphs:
+            graph, logs = _record(gan, state, static, arrays)
+            variables = gan_variables(gan)
+            if [id(v) for v in variables] == [id(v) for v in state["variables"]]:
+                graphs[key] = graph
+            else:  # the step created variables: they are inputs of the next recording
+                state["variables"] = variables
+            return logs
+        graph = graphs[key]
+        if graph is None:
+            return gan.train_step(*tensors)
+        return graph(state["variables"], arrays)
+
+    gan._compiled_train_step = run
+    return run
+
+
+class _Graph:
+    """A recorded step: the graph module and the names of the logs it returns."""
+
+    def __init__(self, module, names):
+        self.module, self.names = module, names
+
+    def __call__(self, variables, arrays):
+        with torch.no_grad():  # the graph holds its backward pass as operations
+            values = self.module([v.value for v in variables], *arrays)
+        return dict(zip(self.names, values))
+
+
+def _record(gan, state, static, arrays):
+    """Run one step for real while recording it; returns (_Graph or None, logs).
+    If recording fails part-way, the variables (and PyTorch's random state)
+    are put back and the step runs eagerly instead."""
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    variables = state["variables"]
+    kept = [v.value.detach().clone() for v in variables], torch.get_rng_state()
+    logs = {}
+
+    def step(values, *arrays):
+        logs.update(gan.train_step(*merge_static(static, arrays)))
+        return [keras.ops.convert_to_tensor(value) for value in logs.values()]
+
+    try:
+        module = make_fx(step, tracing_mode="real")([v.value for v in variables], *arrays)
+    except Exception as error:  # branches on a value, or an operation make_fx cannot record
+        with torch.no_grad():
+            for variable, value in zip(variables, kept[0]):
+                variable.value.copy_(value)
+        torch.set_rng_state(kept[1])
+        logs = gan.train_step(*merge_static(static, arrays))  # (an error of the step: raised here)
+        _say_eager(gan, f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
+        return None, logs
+    why = _unsafe(module)
+    if why:
+        _say_eager(gan, why)
+        return None, logs
+    return _Graph(module, list(logs)), logs
+
+
+def _unsafe(module):
+    """Why replaying `module` would not be the step it recorded, or None: it
+    holds a variable the GAN does not hold, or a tensor the step made from an
+    array (noise drawn inside the step would be replayed as the same noise).
+    Constants of up to 8 values are what the step computes from its Python
+    numbers and its batch's shape (0.5 * loss, a loss's mean over a patch),
+    the same at every replay of that shape."""
+    for node in module.graph.nodes:
+        if node.op == "get_attr":
+            constant = getattr(module, node.target)
+            if isinstance(constant, torch.nn.Parameter) or constant.numel() > 8:
+                return (f"the step reads a tensor of shape {tuple(constant.shape)} that is not "
+                        "one of the GAN's variables (it would be replayed as a constant)")
+    return None
+
+
+def _say_eager(gan, why):
+    if not getattr(gan, "_said_eager", False):
+        gan._said_eager = True
+        print(f"Note: {type(gan).__name__}'s step could not be recorded as one PyTorch graph "
+              f"({why}); it runs eagerly (slower, same results).", file=sys.stderr)
 
 
 def match_xla(gan, jit_compile=None):
