@@ -2,6 +2,10 @@
 
   train()   the model's own `train()` (its recipe compiled into one step by
             common/training.py), warm steps timed inside the loop;
+  eager     on JAX and PyTorch, the same `train()` with `jit_compile=False`:
+            the recipe run operation by operation (what PyTorch's recorded
+            step saves; on TensorFlow `jit_compile=False` is still a
+            tf.function, without XLA, so there is no eager column);
   plain     Keras-GAN's loop on Keras 3: the same `train_step` run eagerly with
             the real `Model.train_on_batch` for each of its three updates, and
             the `discriminator.trainable` toggle a naive port needs around them;
@@ -16,7 +20,7 @@
 The backend is Keras' (KERAS_BACKEND); the tables have a backend column, and
 results.csv gains the rows of each backend run (the others' rows are kept).
 
-The three run round-robin, a few steps at a time, so a machine whose speed
+They run round-robin, a few steps at a time, so a machine whose speed
 drifts during the run treats them alike. For each it counts the
 floating-point operations of one step (Dense and convolution layers: forward
 2*MACs, backward twice the forward), measures the machine's float32
@@ -424,8 +428,9 @@ class TrainRunner:
     on TensorFlow compiled with XLA or not, whichever is faster here, see
     common/backends/tensorflow.py)."""
 
-    def __init__(self, cls, kwargs, batch, out, precision_name="float32"):
+    def __init__(self, cls, kwargs, batch, out, precision_name="float32", jit_compile=None):
         self.gan, self.batch = build(cls, kwargs, out, precision_name), batch
+        self.jit_compile = jit_compile
         self.other_seconds, self.eval_seconds, self.steps = 0.0, [], 0
 
     def chunk(self, steps):
@@ -439,7 +444,8 @@ class TrainRunner:
             backend.TIME_XLA_FROM_STEPS = 0
         try:
             self.gan.train(epochs=steps + 2, batch_size=self.batch, sample_interval=10 ** 9,
-                           quiet=True, overwrite=True)  # each chunk a new run in one folder
+                           quiet=True, overwrite=True,  # each chunk a new run in one folder
+                           jit_compile=self.jit_compile)
         finally:
             if threshold is not None:
                 backend.TIME_XLA_FROM_STEPS = threshold
@@ -555,6 +561,9 @@ def main(argv=None):
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if "train" not in variants or any(v not in VARIANTS for v in variants):
         parser.error(f"--variants: train and any of {', '.join(VARIANTS[1:])}")
+    if "eager" in variants and BACKEND == "tensorflow":
+        parser.error("--variants eager: on TensorFlow jit_compile=False is still a tf.function "
+                     "(without XLA); the eager column is JAX's and PyTorch's")
     for name in precisions:  # one that would fall back to float32 measures nothing
         supported, why = precision.hardware_support(name)
         if not supported:
@@ -584,6 +593,10 @@ def main(argv=None):
                 folder = os.path.join(out, p)
                 runners[p, "train"] = TrainRunner(cls, kwargs, batch,
                                                   os.path.join(folder, "train"), p)
+                if "eager" in variants:
+                    runners[p, "eager"] = TrainRunner(cls, kwargs, batch,
+                                                      os.path.join(folder, "eager"), p,
+                                                      jit_compile=False)
                 if "plain" in variants:
                     runners[p, "plain"] = PlainRunner(cls, kwargs, batch,
                                                       os.path.join(folder, "plain"), p)
@@ -594,31 +607,35 @@ def main(argv=None):
             for p in precisions:
                 train_s = seconds[p, "train"]
                 plain_s, fused_s = seconds.get((p, "plain")), seconds.get((p, "fused"))
+                eager_s = seconds.get((p, "eager"))
                 costs = overhead(runners[p, "train"], train_s, interval, os.path.join(out, p))
                 flops = step_flops(runners[p, "train"].gan, batch)
                 rows.append(_row(device, versions, name, p, batch, train_s, plain_s, fused_s,
-                                 seconds[precisions[0], "train"], flops, rates[p], interval, costs))
+                                 seconds[precisions[0], "train"], flops, rates[p], interval, costs,
+                                 eager_s))
                 print(_line(rows[-1], precisions[0]))
     write_tables(rows, args.out, device, versions, rates)
     return rows
 
 
-VARIANTS = ("train", "plain", "fused")
+VARIANTS = ("train", "eager", "plain", "fused")
 
 
 def _ratio(a, b):
     return a / b if a is not None and b is not None else None
 
 
-def _row(device, versions, name, precision_name, batch, train_s, plain_s, fused_s, first_train_s, flops, rate,
-         interval, costs):
+def _row(device, versions, name, precision_name, batch, train_s, plain_s, fused_s, first_train_s,
+         flops, rate, interval, costs, eager_s=None):
     ms = (lambda seconds: None if seconds is None else 1e3 * seconds)
     return {
         "backend": BACKEND, "model": name, "precision": precision_name, "batch": batch,
-        "train_ms": ms(train_s), "plain_ms": ms(plain_s), "fused_ms": ms(fused_s),
+        "train_ms": ms(train_s), "eager_ms": ms(eager_s), "plain_ms": ms(plain_s),
+        "fused_ms": ms(fused_s),
         # how much faster train() runs than in the first precision listed (float32)
         "train_speedup": first_train_s / train_s,
         "train_vs_fused": _ratio(fused_s, train_s), "train_vs_plain": _ratio(plain_s, train_s),
+        "train_vs_eager": _ratio(eager_s, train_s),
         "gflop_per_step": flops / 1e9,
         "train_matmul_fraction": flops / train_s / rate,
         "fused_matmul_fraction": _ratio(flops / rate, fused_s),
@@ -635,9 +652,11 @@ def _show(value, form, suffix=""):
 
 def _line(row, first):
     return (f"{row['backend']} {row['model']:9s} {row['precision']:14s} train() {row['train_ms']:7.1f} ms/step "
-            f"({row['train_speedup']:.2f}x {first}) | plain {_show(row['plain_ms'], '7.1f')} | "
+            f"({row['train_speedup']:.2f}x {first}) | eager {_show(row['eager_ms'], '7.1f')} | "
+            f"plain {_show(row['plain_ms'], '7.1f')} | "
             f"fused {_show(row['fused_ms'], '7.1f')} | train/fused speed "
-            f"{_show(row['train_vs_fused'], '.2f', 'x')}, train/plain "
+            f"{_show(row['train_vs_fused'], '.2f', 'x')}, train/eager "
+            f"{_show(row['train_vs_eager'], '.2f', 'x')}, train/plain "
             f"{_show(row['train_vs_plain'], '.2f', 'x')} | {row['gflop_per_step']:.2f} GFLOP/step, "
             f"{100 * row['train_matmul_fraction']:.0f}% of matmul rate | around the steps at "
             f"sample interval {row['sample_interval']}: {row['overhead_pct']:.1f}% of training "
@@ -680,16 +699,17 @@ def write_tables(rows, folder, device, versions, rates):
         writer.writerows(rows)
     lines = ["| backend | model | precision | batch | train() ms/step | vs the first precision | "
              "plain loop ms/step | fused ms/step | train() speed vs fused | vs plain | "
-             "GFLOP/step | train() % of matmul rate | sample interval | "
+             "vs eager | GFLOP/step | train() % of matmul rate | sample interval | "
              "sampling, saving, evaluation % |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         r = {k: _number(v) for k, v in r.items()}
         lines.append(f"| {r['backend']} | {r['model']} | {r['precision']} | {r['batch']:.0f} | "
                      f"{r['train_ms']:.1f} | {r['train_speedup']:.2f}x | "
                      f"{_show(r['plain_ms'], '.1f')} | {_show(r['fused_ms'], '.1f')} | "
                      f"{_show(r['train_vs_fused'], '.2f', 'x')} | "
-                     f"{_show(r['train_vs_plain'], '.2f', 'x')} | {r['gflop_per_step']:.2f} | "
+                     f"{_show(r['train_vs_plain'], '.2f', 'x')} | "
+                     f"{_show(r.get('train_vs_eager'), '.2f', 'x')} | {r['gflop_per_step']:.2f} | "
                      f"{100 * r['train_matmul_fraction']:.0f}% | {r['sample_interval']:.0f} | "
                      f"{r['overhead_pct']:.1f}% |")
     machines = sorted({(r["backend"], r["device"], r["versions"], str(r["matmul_gflops"]))

@@ -11,7 +11,8 @@ A model class supplies the recipe:
     checkpoint records and --resume checks (common/checkpoints.py).
 `fit` runs that recipe: it compiles `train_step` once into a single function
 on the Keras backend in use (common/backends/: a `tf.function` on TensorFlow,
-a `jax.jit` on JAX), so a step costs one call instead of the three
+a `jax.jit` on JAX, a recorded graph of PyTorch operations on PyTorch), so a
+step costs one call instead of the three
 `train_on_batch` calls and the `predict` of Keras-GAN's loop. This module
 itself speaks keras, keras.ops and numpy only.
 """
@@ -192,8 +193,9 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     """`gan.train_step` compiled once into one function, by the Keras backend's
     module in common/backends/ (cached on the instance): a `tf.function` (with
     XLA where it is faster here) on TensorFlow, a `jax.jit` of the stateless
-    step on JAX, the eager step on PyTorch. `jit_compile` (None chooses) is
-    kept in `gan.jit_compile` (and in checkpoints, for --resume)."""
+    step on JAX, the step recorded once with torch.fx and replayed on PyTorch.
+    `jit_compile` (None chooses; False: no XLA on TensorFlow, eager on JAX and
+    PyTorch) is kept in `gan.jit_compile` (and in checkpoints, for --resume)."""
     return backends.current().compiled_step(gan, jit_compile=jit_compile, batch_size=batch_size,
                                              steps=steps, verbose=verbose)
 

@@ -41,3 +41,10 @@ def test_benchmark_writes_its_tables(tmp_path, monkeypatch):
     assert (f"| {row['backend']} | gan | float32 | 32 | {row['train_ms']:.1f} | 1.00x | "
             f"{row['plain_ms']:.1f} |") in table
     assert "CPU:" in table or "GPU:" in table
+
+
+@pytest.mark.skipif(train_step_speed.BACKEND != "tensorflow", reason="TensorFlow's refusal")
+def test_benchmark_has_no_eager_column_on_tensorflow(capsys):
+    with pytest.raises(SystemExit):
+        train_step_speed.main(["--models", "gan", "--variants", "train,eager"])
+    assert "still a tf.function" in capsys.readouterr().err
