@@ -419,7 +419,9 @@ class SRGAN:
         `common.training.fit`.
         """
         self._quiet = options.get("quiet", False)
-        if self.bicubic_skip:  # XLA has no bicubic resize kernel: a plain graph
+        if self.bicubic_skip and keras.backend.backend() != "torch":
+            # XLA has no bicubic resize kernel: a plain graph (PyTorch's recorded
+            # step holds PyTorch's bicubic resize like any other operation)
             options.setdefault("jit_compile", False)
         options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
         if not options.get("eval_interval"):

@@ -265,14 +265,32 @@ def test_pytorch_step_that_cannot_be_recorded_runs_eagerly_after_one_note(tmp_pa
     assert "reads a tensor of shape (8, 100) that is not one of the GAN's variables" in err
 
 
-def _tiny_srgan(tmp_path, pretrain_steps):
+def _tiny_srgan(tmp_path, pretrain_steps, **options):
     from common.photos import HighResPhotos
     from tiny import TinySRGAN
     rng = np.random.default_rng(0)
     photos = [rng.integers(0, 256, (48, 48, 3)).astype("uint8") for _ in range(4)]
     dataset = HighResPhotos(photos[:3], photos[3:], hr_size=32)
     return TinySRGAN(hr_shape=(32, 32, 3), dataset=dataset, out_dir=str(tmp_path),
-                     content_loss="mse", pretrain_steps=pretrain_steps, seed=0)
+                     content_loss="mse", pretrain_steps=pretrain_steps, seed=0, **options)
+
+
+@on_pytorch
+def test_pytorch_records_each_srgan_phase_with_the_bicubic_skip_bit_for_bit(tmp_path,
+                                                                          monkeypatch):
+    recorded_steps = _count_recordings(monkeypatch)
+    eager, recorded = (_tiny_srgan(tmp_path / name, pretrain_steps=1, bicubic_skip=True)
+                       for name in ("eager", "rec"))
+    runs = [(eager, compiled_step(eager, jit_compile=False)), (recorded, compiled_step(recorded))]
+    rng = np.random.default_rng(0)
+    for i in range(3):  # one SRResNet step, two GAN steps
+        batch = eager.draw_batch(rng, 2)
+        logs = [{k: float(v) for k, v in run(*batch).items()} for gan, run in runs]
+        assert logs[0] == logs[1], f"step {i}"
+    assert recorded_steps == [True, True]  # each phase recorded once
+    for a, b in zip(eager.generator.weights + eager.discriminator.weights,
+                    recorded.generator.weights + recorded.discriminator.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=b.path)
 
 
 @on_other_backends

@@ -8,9 +8,10 @@ step after resetting the metrics. The frozen D inside the combined model is
 called with D's own parameters, so the combined step leaves gradients on them;
 D's next step clears them first (`zero_grad`), so they never reach D's update.
 
-Run eagerly, most of a step's time is Keras' Python around PyTorch's
+Run eagerly, much of a step's time is Keras' Python around PyTorch's
 operations (each layer call, the loss and metric trackers, the optimizer),
-not the arithmetic: 60% of the GAN recipe's step on a 2-core CPU. So
+not the arithmetic: replayed, the GAN recipe's step takes half the time on a
+2-core CPU, DCGAN's 0.87 (README, "Choosing a backend"). So
 `compiled_step` runs the GAN's whole `train_step` once for real under
 `torch.fx`'s `make_fx`, which records every PyTorch operation it performs
 (forward, backward, optimizer and metric updates, BatchNorm and dropout
@@ -126,7 +127,8 @@ def _record(gan, state, static, arrays):
     from torch.fx.experimental.proxy_tensor import make_fx
 
     variables = state["variables"]
-    kept = [v.value.detach().clone() for v in variables], torch.get_rng_state()
+    kept = ([v.value.detach().clone() for v in variables], torch.get_rng_state(),
+            torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
     logs = {}
 
     def step(values, *arrays):
@@ -140,6 +142,8 @@ def _record(gan, state, static, arrays):
             for variable, value in zip(variables, kept[0]):
                 variable.value.copy_(value)
         torch.set_rng_state(kept[1])
+        if kept[2] is not None:
+            torch.cuda.set_rng_state_all(kept[2])
         logs = gan.train_step(*merge_static(static, arrays))  # (an error of the step: raised here)
         _say_eager(gan, f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
         return None, logs
