@@ -394,8 +394,13 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
         warnings = []
         meta = checkpoints.load_checkpoint(gan, gan._run_config, warn=warnings.append)
         done = meta["step"]
-        if jit_compile is None and meta.get("backend", "tensorflow") == backends.name():
-            jit_compile = meta.get("jit_compile")  # the resumed run compiles its step as before
+        if (jit_compile is None and backends.name() == "tensorflow"
+                and meta.get("backend", "tensorflow") == "tensorflow"):
+            # The resumed run compiles its step as before: with XLA or not, as
+            # chosen for this machine. (On JAX and PyTorch False is only ever a
+            # call's own request to run eagerly, and earlier versions wrote it
+            # for every PyTorch run.)
+            jit_compile = meta.get("jit_compile")
         say(f"Resuming from step {done:,} ({checkpoints.checkpoint_path(gan.out_dir)}).")
         if done >= epochs:
             say(f"The run in {gan.out_dir} is already at step {done:,} (--epochs {epochs:,} "

@@ -7,7 +7,9 @@
 contract through the class API (D learns in its own step; the combined step
 trains G alone, D's weights and BatchNorm statistics untouched, D normalising
 with the batch's statistics in it), the compiled step equal to Keras-GAN's
-calls and seeing D's new weights after D changed, the flags a backend cannot
+calls and seeing D's new weights after D changed (on PyTorch: the recorded
+step bit for bit the eager one, and a step that cannot be recorded run
+eagerly after one note), the flags a backend cannot
 honour refused in one sentence; mixed precision (bfloat16 trains, keeps the
 contract and saves a float32 generator; float16 without the instructions is
 float32). The tests marked slow start a process on another backend: saved
@@ -219,6 +221,17 @@ def test_pytorch_records_the_step_once_per_shape_and_replays_it_bit_for_bit(tmp_
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a.value),
                                       keras.ops.convert_to_numpy(b.value), err_msg=b.path)
     assert recorded.jit_compile is True and eager.jit_compile is False
+
+
+@on_pytorch
+def test_pytorch_run_resumed_from_an_eager_checkpoint_records_its_step(tmp_path):
+    """Earlier versions wrote jit_compile False into every PyTorch checkpoint:
+    a resumed run records its step all the same (False is a call's request)."""
+    first = make(TinyGAN, tmp_path)
+    first.train(epochs=1, batch_size=8, sample_interval=10, quiet=True, jit_compile=False)
+    again = make(TinyGAN, tmp_path)
+    again.train(epochs=2, batch_size=8, sample_interval=10, quiet=True, resume=True)
+    assert first.jit_compile is False and again.jit_compile is True
 
 
 class _BranchingGAN(TinyGAN):
