@@ -195,7 +195,17 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     XLA where it is faster here) on TensorFlow, a `jax.jit` of the stateless
     step on JAX, the step recorded once with torch.fx and replayed on PyTorch.
     `jit_compile` (None chooses; False: no XLA on TensorFlow, eager on JAX and
-    PyTorch) is kept in `gan.jit_compile` (and in checkpoints, for --resume)."""
+    PyTorch) is kept in `gan.jit_compile` (and in checkpoints, for --resume).
+
+    A compiled step holds the weights each model trained, and its optimizer,
+    when it was compiled: when a layer has been frozen or unfrozen since
+    (`layer.trainable`) or a model compiled again, it is compiled again."""
+    models = [value for value in vars(gan).values() if isinstance(value, keras.Model)]
+    trainable = ([id(weight) for model in models for weight in model.trainable_weights]
+                 + [id(getattr(model, "optimizer", None)) for model in models])
+    if getattr(gan, "_compiled_for", trainable) != trainable:
+        vars(gan).pop("_compiled_train_step", None)
+    gan._compiled_for = trainable
     return backends.current().compiled_step(gan, jit_compile=jit_compile, batch_size=batch_size,
                                              steps=steps, verbose=verbose)
 

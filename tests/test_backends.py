@@ -159,6 +159,29 @@ def test_compiled_step_is_keras_gan_loop_and_sees_the_new_d(tmp_path):
     assert largest_difference(fused, unshaken) > 10 * largest_difference(fused, explicit)
 
 
+@pytest.mark.parametrize("compile_again", [True, False], ids=["compiled-again", "as-is"])
+def test_a_layer_frozen_between_two_compiled_steps_stays_put(compile_again, tmp_path):
+    """A compiled step (tf.function, jax.jit, PyTorch's recording) holds the
+    weights it trained when compiled: freezing a layer afterwards, and compiling
+    the model again as Keras asks, compiles the step again. (On JAX Keras'
+    optimizer refuses another set of weights until the model is compiled again.)"""
+    if BACKEND == "jax" and not compile_again:
+        pytest.skip("on JAX Keras needs compile() after changing trainable")
+    gan = make(TinyGAN, tmp_path)
+    rng = np.random.default_rng(0)
+    compiled_step(gan)(*gan.draw_batch(rng, 8))
+    layer = next(layer for layer in gan.generator._flatten_layers(include_self=False)
+                 if isinstance(layer, keras.layers.Dense))
+    layer.trainable = False
+    if compile_again:
+        gan.combined.compile(loss="binary_crossentropy",
+                             optimizer=keras.optimizers.Adam(0.0002, 0.5))
+    frozen_before, others_before = snapshot(layer.weights), snapshot(gan.generator.trainable_weights)
+    compiled_step(gan)(*gan.draw_batch(rng, 8))
+    assert not changed(frozen_before, layer.weights)
+    assert len(changed(others_before, gan.generator.trainable_weights)) == len(others_before)
+
+
 def test_train_writes_and_resumes_on_this_backend(tmp_path):
     gan = make(TinyDCGAN, tmp_path)
     gan.train(epochs=2, batch_size=8, sample_interval=1, quiet=True)
