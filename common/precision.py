@@ -56,6 +56,7 @@ import sys
 
 import keras
 
+from common.backends import held_models
 from common.cli import PRECISIONS  # noqa: F401  (the names --precision accepts)
 from common.errors import UserError
 
@@ -214,8 +215,7 @@ def set_policy(model, policy, float32_layers=()):
 
 def _compiled_models(gan):
     """The models of `gan` that have an optimizer (D, combined, SRGAN's srresnet ...)."""
-    return [model for model in vars(gan).values()
-            if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None]
+    return [model for model in held_models(gan) if getattr(model, "optimizer", None) is not None]
 
 
 def _use_loss_scaling(gan, scale):

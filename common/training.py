@@ -200,7 +200,7 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     A compiled step holds the weights each model trained, and its optimizer,
     when it was compiled: when a layer has been frozen or unfrozen since
     (`layer.trainable`) or a model compiled again, it is compiled again."""
-    models = [value for value in vars(gan).values() if isinstance(value, keras.Model)]
+    models = backends.held_models(gan)
     trainable = ([id(weight) for model in models for weight in model.trainable_weights]
                  + [id(getattr(model, "optimizer", None)) for model in models])
     if getattr(gan, "_compiled_for", trainable) != trainable:

@@ -46,25 +46,48 @@ def train_on_batch(model, x, y):
     return current().train_on_batch(model, x, y)
 
 
+def held_models(gan):
+    """The Keras models `gan` holds as attributes (G, D, combined, SRGAN's
+    srresnet ...) and those its losses hold (SRGAN's VGG19 content loss)."""
+    models = [value for value in vars(gan).values() if isinstance(value, keras.Model)]
+    for loss in vars(gan).values():
+        if isinstance(loss, keras.losses.Loss):
+            models += [value for value in vars(loss).values() if isinstance(value, keras.Model)]
+    return models
+
+
 def build_lazy_state(gan):
     """Create the variables Keras creates at a model's first `train_on_batch`
     (its compiled loss's and metrics', its optimizer's), as Keras' own `fit`
     does before it compiles its step: from the model's symbolic inputs, and
-    its outputs as targets. A jitted function (JAX) cannot create them, and a
-    `tf.function` that does traces the whole step twice (seconds at start-up).
-    A ValueError where the targets differ from the outputs (a class head
-    trained on labels): the step then creates them at its first call. A
+    its outputs as targets. A jitted function (JAX) or a recorded step
+    (PyTorch) cannot create them, and a `tf.function` that does traces the
+    whole step twice (seconds at start-up). Returns False where it cannot:
+    where the targets differ from the outputs (a class head trained on labels;
+    a ValueError, on PyTorch a RuntimeError of its symbolic shapes), the
+    step creates them at its first call, which must then run eagerly. A
     model compiled with a metric named by a string ("accuracy") is not built
     here: Keras chooses that metric from the targets' shape (integer labels:
     sparse categorical accuracy), which the outputs would get wrong."""
-    for model in vars(gan).values():
-        if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
+    for model in held_models(gan):
+        if getattr(model, "optimizer", None) is not None:
             outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
             inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
             if not _metrics_named_by_string(model):
-                model._symbolic_build(data_batch=(inputs, outputs))
+                try:
+                    model._symbolic_build(data_batch=(inputs, outputs))
+                except (ValueError, RuntimeError):
+                    return False
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
+    return True
+
+
+def generate(generator, inputs):
+    """G's images for D's step: inference mode (a traced or jitted step records
+    no gradient for them, as D's step starts its own). TensorFlow's and JAX's
+    `generate`; PyTorch's also turns autograd off."""
+    return generator(inputs, training=False)
 
 
 def gan_variables(gan):
@@ -73,12 +96,8 @@ def gan_variables(gan):
     optimizers' and metrics'.
     A compiled step (JAX, PyTorch) takes them all as its inputs, so none is
     compiled in as a constant (the stale-D hazard, tests/test_backends.py)."""
-    models = [value for value in vars(gan).values() if isinstance(value, keras.Model)]
-    for loss in vars(gan).values():  # a model inside a loss: SRGAN's VGG19 content loss
-        if isinstance(loss, keras.losses.Loss):
-            models += [value for value in vars(loss).values() if isinstance(value, keras.Model)]
     seen, variables = set(), []
-    for model in models:
+    for model in held_models(gan):
         owned = list(model.variables) + list(model.metrics_variables)
         if getattr(model, "optimizer", None) is not None and model.optimizer.built:
             owned += list(model.optimizer.variables)

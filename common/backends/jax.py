@@ -19,6 +19,7 @@ import os
 import jax
 import keras
 
+from common import backends
 from common.backends import build_lazy_state, gan_variables, is_static, merge_static
 from common.files import cache_folder
 
@@ -38,10 +39,8 @@ def train_on_batch(model, x, y):
     return logs
 
 
-def generate(generator, inputs):
-    """G's images for D's step: inference mode (the traced step records no
-    gradient for them, as D's step starts its own)."""
-    return generator(inputs, training=False)
+# G's images for D's step: inference mode (common/backends/__init__.py).
+generate = backends.generate
 
 
 def use_compilation_cache():
@@ -89,13 +88,11 @@ def compiled_step(gan, jit_compile=None, **unused):
             return gan.train_step(*batch)
         if "variables" not in compiled:
             use_compilation_cache()  # (already on when a model script set up its devices)
-            try:
-                build_lazy_state(gan)  # a jitted function could not create them
-            except ValueError:  # targets unlike the outputs (ACGAN's class labels):
-                logs = gan.train_step(*batch)  # the first step eagerly builds them
-                compiled["variables"] = gan_variables(gan)
-                return logs
+            built = build_lazy_state(gan)  # a jitted function could not create them
+            logs = None if built else gan.train_step(*batch)  # else the first step, eagerly
             compiled["variables"] = gan_variables(gan)
+            if logs is not None:
+                return logs
         static = tuple((i, bool(v)) for i, v in enumerate(batch) if is_static(v))
         if static not in compiled:
             compiled[static] = jax.jit(pure, static_argnums=1, donate_argnums=0)

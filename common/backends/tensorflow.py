@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import checkpoints
+from common import backends
 from common.backends import build_lazy_state
 from common.backends import tensorflow_distribute as distribute
 from common.files import cache_folder, replaced_atomically
@@ -36,10 +37,8 @@ def train_on_batch(model, x, y):
     return model.train_step((x, y))
 
 
-def generate(generator, inputs):
-    """G's images for D's step: inference mode (the traced step records no
-    gradient for them, as D's step starts its own)."""
-    return generator(inputs, training=False)
+# G's images for D's step: inference mode (common/backends/__init__.py).
+generate = backends.generate
 
 
 def make_strategy(name="default", cpu_devices=None):
@@ -180,8 +179,7 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
         gan.jit_compile = match_xla(gan, jit_compile)
         gan._compiled_train_step = distribute.distributed_step(gan, strategy, gan.jit_compile)
         return gan._compiled_train_step
-    with contextlib.suppress(ValueError):  # else the first trace creates them, and traces again
-        build_lazy_state(gan)
+    build_lazy_state(gan)  # else the first trace creates them, and traces again
     if (jit_compile is None and batch_size and steps >= TIME_XLA_FROM_STEPS
             and not tf.config.list_logical_devices("GPU")):
         choices = XLAChoices()

@@ -79,20 +79,17 @@ def compiled_step(gan, jit_compile=None, **unused):
         if not gan.jit_compile:
             return gan.train_step(*tensors)
         if "variables" not in state:
-            try:
-                build_lazy_state(gan)  # a recorded step must not create variables
-            except (ValueError, RuntimeError):  # targets unlike the outputs (ACGAN's class
-                # labels; PyTorch's symbolic shapes raise a RuntimeError):
-                logs = gan.train_step(*tensors)  # the first step eagerly builds them
-                state["variables"] = gan_variables(gan)
-                return logs
+            built = build_lazy_state(gan)  # a recorded step must not create variables
+            logs = None if built else gan.train_step(*tensors)  # else the first step, eagerly
             state["variables"] = gan_variables(gan)
+            if logs is not None:
+                return logs
         static = tuple((i, bool(v)) for i, v in enumerate(tensors) if is_static(v))
         arrays = [t for t in tensors if not is_static(t)]
         key = (getattr(gan, "precision", None), static,
                tuple((tuple(a.shape), a.dtype) for a in arrays))
         if key not in graphs:
-            graph, logs = _record(gan, state, static, arrays)
+            graph, logs = _record(gan, state["variables"], static, arrays)
             variables = gan_variables(gan)
             if [id(v) for v in variables] == [id(v) for v in state["variables"]]:
                 graphs[key] = graph
@@ -120,13 +117,12 @@ class _Graph:
         return dict(zip(self.names, values))
 
 
-def _record(gan, state, static, arrays):
+def _record(gan, variables, static, arrays):
     """Run one step for real while recording it; returns (_Graph or None, logs).
     If recording fails part-way, the variables (and PyTorch's random state)
     are put back and the step runs eagerly instead."""
     from torch.fx.experimental.proxy_tensor import make_fx
 
-    variables = state["variables"]
     kept = ([v.value.detach().clone() for v in variables], torch.get_rng_state(),
             torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
     logs = {}
