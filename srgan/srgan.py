@@ -237,6 +237,13 @@ class SRGAN:
                       if isinstance(self.content_loss, vgg.VGGContentLoss) else [])
         self._measured = None
 
+    @property
+    def no_xla_because(self):
+        """Why TensorFlow must compile this step without XLA, or None
+        (common/backends/tensorflow.py): TensorFlow's XLA has no bicubic
+        resize kernel. (JAX's jit and PyTorch's recording have one.)"""
+        return "XLA has no bicubic resize kernel" if self.bicubic_skip else None
+
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
         return {"hr_shape": self.hr_shape, "residual_blocks": self.n_residual_blocks,
@@ -419,10 +426,6 @@ class SRGAN:
         `common.training.fit`.
         """
         self._quiet = options.get("quiet", False)
-        if self.bicubic_skip and keras.backend.backend() != "torch":
-            # XLA has no bicubic resize kernel: a plain graph (PyTorch's recorded
-            # step holds PyTorch's bicubic resize like any other operation)
-            options.setdefault("jit_compile", False)
         options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
         if not options.get("eval_interval"):
             options["eval_interval"] = sample_interval

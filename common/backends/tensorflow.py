@@ -172,6 +172,8 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     step = getattr(gan, "_compiled_train_step", None)
     if step is not None:
         return step
+    if jit_compile is None and getattr(gan, "no_xla_because", None):
+        jit_compile = False  # a model whose step XLA cannot compile (SRGAN's bicubic skip)
     strategy = distribute.model_strategy(gan)
     if strategy is not None:  # every replica runs the step (common/backends/tensorflow_distribute.py)
         if jit_compile is None or not tf.config.list_logical_devices("GPU"):
