@@ -83,6 +83,16 @@ def build_lazy_state(gan):
     return True
 
 
+def variables_to_compile(gan, batch):
+    """(every variable of the GAN, and None) once `build_lazy_state` built
+    them; where it cannot, the step creates the rest at its first call, run
+    eagerly on `batch` here: (every variable, that step's logs). For a
+    compiled step that must not create variables (JAX's jit, PyTorch's
+    recording)."""
+    logs = None if build_lazy_state(gan) else gan.train_step(*batch)
+    return gan_variables(gan), logs
+
+
 def generate(generator, inputs):
     """G's images for D's step: inference mode (a traced or jitted step records
     no gradient for them, as D's step starts its own). TensorFlow's and JAX's

@@ -20,7 +20,7 @@ import jax
 import keras
 
 from common import backends
-from common.backends import build_lazy_state, gan_variables, is_static, merge_static
+from common.backends import is_static, merge_static, variables_to_compile
 from common.files import cache_folder
 
 
@@ -88,10 +88,8 @@ def compiled_step(gan, jit_compile=None, **unused):
             return gan.train_step(*batch)
         if "variables" not in compiled:
             use_compilation_cache()  # (already on when a model script set up its devices)
-            built = build_lazy_state(gan)  # a jitted function could not create them
-            logs = None if built else gan.train_step(*batch)  # else the first step, eagerly
-            compiled["variables"] = gan_variables(gan)
-            if logs is not None:
+            compiled["variables"], logs = variables_to_compile(gan, batch)
+            if logs is not None:  # the first step ran eagerly
                 return logs
         static = tuple((i, bool(v)) for i, v in enumerate(batch) if is_static(v))
         if static not in compiled:

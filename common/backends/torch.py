@@ -34,7 +34,7 @@ import sys
 import keras
 import torch
 
-from common.backends import build_lazy_state, gan_variables, is_static, merge_static
+from common.backends import gan_variables, is_static, merge_static, variables_to_compile
 
 
 def train_on_batch(model, x, y):
@@ -79,10 +79,8 @@ def compiled_step(gan, jit_compile=None, **unused):
         if not gan.jit_compile:
             return gan.train_step(*tensors)
         if "variables" not in state:
-            built = build_lazy_state(gan)  # a recorded step must not create variables
-            logs = None if built else gan.train_step(*tensors)  # else the first step, eagerly
-            state["variables"] = gan_variables(gan)
-            if logs is not None:
+            state["variables"], logs = variables_to_compile(gan, tensors)
+            if logs is not None:  # the first step ran eagerly
                 return logs
         static = tuple((i, bool(v)) for i, v in enumerate(tensors) if is_static(v))
         arrays = [t for t in tensors if not is_static(t)]
