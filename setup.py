@@ -1,6 +1,6 @@
 import os
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
     name="keras-gan-zoo",
@@ -11,7 +11,10 @@ setup(
                           encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    packages=["common", "gan", "dcgan", "cgan", "acgan", "srgan"],
+    # Every package of the repository, subpackages included (common.backends):
+    # a list written by hand left one out, and `pip install .` could not run a model.
+    packages=find_packages(include=["common", "common.*", "gan", "dcgan", "cgan", "acgan",
+                                    "srgan"]),
     install_requires=[
         "tensorflow>=2.16",  # the first TensorFlow that ships Keras 3
         "tensorboard",  # --tensorboard event files (TensorFlow no longer brings it)

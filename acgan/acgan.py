@@ -248,6 +248,9 @@ class ACGAN:
 
     def train(self, epochs, batch_size=32, sample_interval=200, **options):
         """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
+        Called again on this object it trains `epochs` more steps of the same
+        run, as Keras' `fit` does; with `resume=True` (another object or
+        process) `epochs` is the total the run should reach.
 
         Every `sample_interval` steps (and at the end) a sample grid goes to
         `<out>/images/`, the models to `<out>/saved_model/` and a checkpoint

@@ -114,12 +114,20 @@ def load_checkpoint(gan, config=None, warn=print):
             arrays = {name: npz[name] for name in npz.files}
         meta = json.loads(arrays.pop("meta").tobytes().decode())
     except Exception as error:  # zip, json or numpy errors all mean an unusable file
-        raise UserError(f"Checkpoint {path} could not be read ({error}).") from None
+        reason = " ".join(str(error).split())[:120] or type(error).__name__
+        raise UserError(f"--resume expects the checkpoint a run of {type(gan).__name__} wrote; "
+                        f"{path} could not be read as one ({reason}): resume with the --out "
+                        "of that run, or start without --resume.") from None
+    if not isinstance(meta, dict):
+        raise UserError(f"--resume expects the checkpoint a run of {type(gan).__name__} wrote; "
+                        f"{path} holds no such record: resume with the --out of that run, or "
+                        "start without --resume.")
     variables = _state_variables(gan)
     stored = sorted((k for k in arrays if k.startswith("v")), key=lambda k: int(k[1:]))
     same_model = meta.get("model") == type(gan).__name__
     if not same_model and not _shapes_match([arrays[k] for k in stored], variables):
-        raise UserError(f"Checkpoint {path} was written by a different model "
+        raise UserError(f"--resume expects a checkpoint of {type(gan).__name__}, the model "
+                        f"running; {path} was written by a different model "
                         f"({meta.get('model')}, not {type(gan).__name__}): resume with the same "
                         "model and flags, or choose a new --out.")
     changes = _compare_configs(path, meta.get("config"), config)

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import socket
+import sys
 import threading
 import zipfile
 
@@ -19,7 +20,9 @@ from common.errors import UserError
 from common.files import cache_folder, replaced_atomically
 
 MNIST_SHAPE = (28, 28, 1)
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+# Files a folder's images are looked for in (any case); anything Pillow opens
+# is read as a viewer shows it (`open_image`).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
 def _to_unit_range(pixels):
@@ -317,7 +320,7 @@ def _check_size(size, multiple):
 FACE_CROP_FRACTION = 108 / 178
 # PIL modes without colour: a folder whose images are all in one of them is
 # read with one channel.
-GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 # Decoded images are kept in memory up to this many megabytes, so a small
 # folder is decoded once; a larger one is read from disk batch by batch.
 IMAGE_CACHE_MB = 256
@@ -358,21 +361,195 @@ def face_crop_box(height, width):
     return centre_crop_box(height, width, FACE_CROP_FRACTION)
 
 
-def _read_image(path, img_size, channels, crop_fraction=FACE_CROP_FRACTION):
-    """One file to a float32 (img_size, img_size, channels) array in [-1, 1],
-    cropped to its centred square (`crop_fraction` of the shorter side), or None."""
+class UnreadableImage(ValueError):
+    """A file that cannot be read as an image; str() is the reason, for messages."""
+
+
+# Transparent pixels are shown on white: image viewers and browsers show
+# transparency on a light background (a white page, or a light checkerboard),
+# so a logo or icon with a transparent surround looks as it does there, and not
+# on black, which Pillow's plain convert("RGB") would give.
+TRANSPARENT_BACKGROUND = 255
+
+
+def _scaled_to_8_bits(image):
+    """An 'I;16*', 'I' or 'F' image as an 'L' image of the same look.
+
+    16-bit grey (0..65535) is divided by 257, so 65535 is 255 and 32768 is mid
+    grey; Pillow's convert("L") clips at 255 instead, which turns almost every
+    16-bit photo white. 'I' (32-bit integers, as some TIFF and PNG readers give
+    16-bit grey) is taken as 16-bit when its values lie in 0..65535, and
+    stretched from its lowest to its highest value otherwise. 'F' (floats) is
+    taken as 0..1 when its values lie there (the usual float image), and
+    stretched from lowest to highest otherwise."""
     from PIL import Image
+    pixels = np.asarray(image)
+    if image.mode.startswith("I;16"):
+        pixels = pixels.astype(np.float64) / 257.0
+    else:
+        pixels = np.nan_to_num(pixels.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        low, high = (float(pixels.min()), float(pixels.max())) if pixels.size else (0.0, 0.0)
+        if image.mode == "F" and low >= 0 and high <= 1:
+            pixels = pixels * 255.0
+        elif image.mode == "I" and low >= 0 and high <= 65535:
+            pixels = pixels / 257.0
+        elif high > low:
+            pixels = (pixels - low) * (255.0 / (high - low))
+        else:
+            pixels = np.zeros_like(pixels)
+    return Image.fromarray(np.clip(np.round(pixels), 0, 255).astype(np.uint8), "L")
+
+
+def _on_white(image):
+    """An 'LA' or 'RGBA' image composited onto white: 'L' or 'RGB'."""
+    from PIL import Image
+    opaque = image.mode[:-1]
+    background = Image.new(opaque, image.size, (TRANSPARENT_BACKGROUND,) * len(opaque))
+    background.paste(image.convert(opaque), mask=image.getchannel("A"))
+    return background
+
+
+def _as_viewed(image):
+    """A decoded Pillow image of any mode as 'L' (grey) or 'RGB', as a viewer shows it."""
+    mode = image.mode
+    transparent = "transparency" in image.info
+    if mode in ("L", "RGB") and not transparent:
+        return image
+    if mode == "1":
+        return image.convert("L")
+    if mode.startswith("I") or mode == "F":
+        return _scaled_to_8_bits(image)
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or transparent
+        image = image.convert("RGBA" if has_alpha else "RGB")
+        return _on_white(image) if has_alpha else image
+    if mode in ("L", "LA", "La"):  # grey with a transparent colour (tRNS) or alpha
+        return _on_white(image.convert("LA"))
+    if mode in ("RGB", "RGBA", "RGBa"):  # colour with a transparent colour (tRNS) or alpha
+        return _on_white(image.convert("RGBA"))
+    # CMYK (Pillow undoes Adobe's inverted CMYK JPEGs when it opens them),
+    # YCbCr, RGBX, HSV: Pillow's own conversion.
+    try:
+        return image.convert("RGB")
+    except (ValueError, OSError) as error:
+        raise UnreadableImage(f"its colour mode {mode} cannot be turned into RGB ({error})") \
+            from None
+
+
+def open_image(path, channels=None):
+    """The image in file `path` as an image viewer shows it, as a Pillow image
+    in mode 'L' (channels 1) or 'RGB' (channels 3; None: 'L' for grey files,
+    'RGB' for the others).
+
+    - turned upright as its EXIF orientation tag says (phone photos);
+    - the first frame of a multi-frame file (animated GIF/PNG, multi-page TIFF);
+    - palette images through their palette; transparency and alpha composited
+      onto white (TRANSPARENT_BACKGROUND); CMYK, YCbCr and others through
+      Pillow's conversion to RGB;
+    - 16-bit grey scaled to 8 bits (/257), floats from 0..1 (`_scaled_to_8_bits`);
+      16-bit colour Pillow itself reads to 8 bits per channel.
+
+    Raises UnreadableImage, whose message is the reason, when the file is not
+    an image, is truncated or damaged, or has a mode that has no RGB."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
     try:
         with Image.open(path) as image:
-            image = image.convert("L" if channels == 1 else "RGB")
-            width, height = image.size
-            top, left, side = centre_crop_box(height, width, crop_fraction)
-            image = image.crop((left, top, left + side, top + side))
-            image = image.resize((img_size, img_size), Image.BICUBIC)
-            pixels = np.asarray(image, dtype=np.uint8)
-    except Exception:  # PIL raises many kinds for a broken file: all mean "skip it"
-        return None
+            image.seek(0)  # the first frame, as a still viewer shows it
+            image.load()  # decode now: a truncated file fails here, not later
+            try:
+                upright = ImageOps.exif_transpose(image)
+            except Exception:  # a damaged EXIF block: shown as stored, as viewers do
+                upright = image
+            viewed = _as_viewed(upright)
+            viewed.load()
+    except UnreadableImage:
+        raise
+    except UnidentifiedImageError:
+        raise UnreadableImage("not an image file Pillow can read (unknown format or damaged "
+                              "header)") from None
+    except FileNotFoundError:
+        raise UnreadableImage("the file is gone") from None
+    except PermissionError:
+        raise UnreadableImage("permission denied") from None
+    except Image.DecompressionBombError as error:
+        raise UnreadableImage(f"too large to decode safely ({error})") from None
+    except OSError as error:
+        raise UnreadableImage(f"truncated or damaged ({error})") from None
+    except Exception as error:  # Pillow raises many kinds for a broken file
+        raise UnreadableImage(f"could not be decoded ({type(error).__name__}: {error})") \
+            from None
+    if channels == 1 and viewed.mode != "L":
+        viewed = viewed.convert("L")
+    elif channels == 3 and viewed.mode != "RGB":
+        viewed = viewed.convert("RGB")
+    return viewed
+
+
+def _read_image(path, img_size, channels, crop_fraction=FACE_CROP_FRACTION):
+    """One file to a float32 (img_size, img_size, channels) array in [-1, 1],
+    read as a viewer shows it (`open_image`) and cropped to its centred square
+    (`crop_fraction` of the shorter side). Raises UnreadableImage (the reason)."""
+    from PIL import Image
+    image = open_image(path, channels)
+    width, height = image.size
+    top, left, side = centre_crop_box(height, width, crop_fraction)
+    image = image.crop((left, top, left + side, top + side))
+    image = image.resize((img_size, img_size), Image.BICUBIC)
+    pixels = np.asarray(image, dtype=np.uint8)
     return _to_unit_range(pixels).reshape(img_size, img_size, channels)
+
+
+class SkipReport:
+    """Unreadable files, named on stderr when found: the first `named` with
+    their reason, then (at `summary()`, once per batch of further ones) a
+    count of the others. Thread-safe: the loaders' pools report into it."""
+
+    def __init__(self, named=5):
+        self.named = named
+        self.count = 0
+        self._summarised = 0
+        self._lock = threading.Lock()
+
+    def add(self, path, reason):
+        with self._lock:
+            self.count += 1
+            if self.count <= self.named:
+                print(f"Skipping {path}: {reason}.", file=sys.stderr, flush=True)
+
+    def summary(self):
+        """One line for the files found since the first `named` and not yet counted."""
+        with self._lock:
+            more = self.count - self.named - self._summarised
+            if more > 0:
+                self._summarised += more
+                print(f"... and {more:,} more unreadable image file(s) skipped "
+                      f"({self.count:,} in all).", file=sys.stderr, flush=True)
+
+
+def warn_small_images(paths, side, what="--img-size", crop_fraction=1.0, limit=200):
+    """One warning line (stderr) when images are much smaller than `side`: the
+    square they are cut to has a side under half of it, so they are enlarged
+    more than twice and come out blurred. Reads the headers of up to `limit`
+    files spread evenly over `paths`. Returns the number of small ones found."""
+    from PIL import Image
+    checked = paths[::max(1, len(paths) // limit)][:limit]
+    small = []
+    for path in checked:
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except Exception:  # unreadable: named when it is read
+            continue
+        if centre_crop_box(height, width, crop_fraction)[2] * 2 < side:
+            small.append((path, width, height))
+    if small:
+        path, width, height = small[0]
+        share = (f"{len(small):,} of the {len(checked):,} images checked" if len(checked) <
+                 len(paths) else f"{len(small):,} of the {len(paths):,} images")
+        print(f"Warning: {share} are much smaller than {what} {side} (under half of it, "
+              f"e.g. {path}, {width}x{height}): they are enlarged and will look blurred.",
+              file=sys.stderr, flush=True)
+    return len(small)
 
 
 def _check_folder(folder):
@@ -454,7 +631,9 @@ class ImageFolder:
     `cache_mb` megabytes (a small folder is decoded once); other batches are
     decoded on demand by a small pool of threads, so the 200k-image CelebA set
     needs no more memory than that. Unreadable files are skipped, counted once
-    in `self.skipped` and not read again. `close()` shuts the threads down
+    in `self.skipped` and not read again; the first few are named on stderr
+    with the reason when found (`SkipReport`), and images much smaller than
+    `img_size` get one warning line (`warn_small_images`). `close()` shuts the threads down
     (`fit` calls it at the end of a run; the next `sample` starts them again).
 
     Args:
@@ -476,6 +655,7 @@ class ImageFolder:
         self.channels = channels or image_channels(self.paths)
         self.skipped = 0
         self._bad = set()
+        self._report = SkipReport()
         self._cache, self._cache_left = {}, cache_mb * 2**20
         self._lock = threading.Lock()  # the pool's threads report bad files at once
         self._pool = None
@@ -489,6 +669,7 @@ class ImageFolder:
                                             if i < len(self.paths)):
             raise UserError(f"None of the first {min(20, len(self.paths))} images in {folder} "
                             "could be read: check that the files are valid jpg/png images.")
+        warn_small_images(self.paths, img_size, crop_fraction=crop_fraction)
         if verbose:
             classes = (f", {len(self.class_names)} classes ({_names(self.class_names)})"
                        if self.class_names else ", no class subfolders")
@@ -514,11 +695,17 @@ class ImageFolder:
         image = self._cache.get(index)
         if image is not None or index in self._bad:
             return image
-        image = _read_image(self.paths[index], self.img_size, self.channels, self.crop_fraction)
+        reason = "could not be read"
+        try:
+            image = _read_image(self.paths[index], self.img_size, self.channels,
+                                self.crop_fraction)
+        except UnreadableImage as error:
+            image, reason = None, str(error)
         with self._lock:
             if image is None and index not in self._bad:
                 self._bad.add(index)
                 self.skipped += 1
+                self._report.add(self.paths[index], reason)
             elif image is not None and image.nbytes <= self._cache_left:
                 self._cache[index] = image
                 self._cache_left -= image.nbytes
@@ -561,7 +748,8 @@ class ImageFolder:
         return np.stack([im for im in loaded if im is not None])
 
     def close(self):
-        """Shut the decoding threads down."""
+        """Shut the decoding threads down; count the skipped files not named yet."""
+        self._report.summary()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None

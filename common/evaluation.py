@@ -147,20 +147,121 @@ def training_evaluator(n=1000, classifier=None, data_dir=None):
 
 
 
-def load_generator(path):
-    """A saved generator (.keras); a UserError when it is missing or not a
-    Keras model."""
-    import keras
-    if not os.path.isfile(path):
-        raise UserError(f"Generator file {path} does not exist: pass the generator.keras "
-                        "a training run saved (in <out>/saved_model/).")
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as error:  # Keras raises many kinds for a bad file: all mean "not a model"
-        raise UserError(f"{path} could not be loaded as a Keras model "
-                        f"({type(error).__name__}): pass a generator.keras saved by a "
-                        "training run.") from None
+# What each command that loads a saved model expects (`load_generator`'s `expects`).
+EXPECTED = {
+    "generator": "a generator saved by the zoo (noise, or noise and a label, in; an image or "
+                 "a curve out)",
+    "upscaler": "SRGAN's generator (an image in, a 4x larger image out)",
+}
 
+
+def _file_kind(path):
+    """What a file that is not a loadable Keras model looks like, from its first bytes."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return "an unreadable file"
+    if not head:
+        return "an empty file"
+    if head.startswith(b"\x89PNG"):
+        return "a PNG image"
+    if head.startswith(b"\xff\xd8"):
+        return "a JPEG image"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "a GIF image"
+    if head.startswith(b"\x89HDF"):
+        return "an HDF5 file (weights alone, not a .keras model)"
+    if head.startswith(b"PK"):
+        import zipfile
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (OSError, zipfile.BadZipFile):
+            return "a damaged zip archive"
+        if "meta.npy" in names:
+            return "a training checkpoint (.npz), not a saved model"
+        if any(name.endswith(".npy") for name in names):
+            return "a numpy archive (.npz)"
+        return "a zip archive that holds no Keras model"
+    if head.startswith(b"\x93NUMPY"):
+        return "a numpy array (.npy)"
+    try:
+        head.decode("utf-8")
+        return "a text file"
+    except UnicodeDecodeError:
+        return "a file of another kind"
+
+
+def _shape(tensor):
+    return tuple(tensor.shape[1:])
+
+
+def describe_model(model):
+    """What a loaded Keras model is, in words, read from its inputs and outputs:
+    ("generator", "upscaler", "discriminator", ...) and a phrase naming it."""
+    inputs = [_shape(t) for t in (getattr(model, "inputs", None) or [])]
+    outputs = [_shape(t) for t in (getattr(model, "outputs", None) or [])]
+    if not inputs or not outputs:
+        return "unknown", "a Keras model without fixed inputs and outputs"
+    image_in = len(inputs[0]) == 3
+    if len(inputs) == 1 and len(inputs[0]) == 1:
+        if len(outputs) == 1 and len(outputs[0]) == 3:
+            return "generator", "a generator (noise in, an image out)"
+        if len(outputs) == 1 and outputs[0] == (1,):
+            return "combined", "a combined generator and discriminator (noise in, a score out)"
+        if len(outputs) == 1 and len(outputs[0]) == 1:
+            return "generator", "a generator (noise in, a curve out)"
+    if (len(inputs) == 2 and len(inputs[0]) == 1 and inputs[1] in ((1,), ())
+            and len(outputs) == 1):
+        if len(outputs[0]) == 3:
+            return "generator", "a conditional generator (noise and a label in, an image out)"
+        if outputs[0] == (1,):
+            return "combined", ("a combined generator and discriminator (noise and a label in, "
+                                "a score out)")
+    if image_in and len(outputs) == 1 and len(outputs[0]) == 3 \
+            and outputs[0][-1] == inputs[0][-1] and len(inputs) == 1:
+        rows_in, rows_out = inputs[0][0], outputs[0][0]
+        if rows_in is None or rows_out is None or rows_out > rows_in:
+            return "upscaler", "an image-to-image generator such as SRGAN's (an image in, " \
+                               "a larger image out)"
+    if image_in or (len(inputs[0]) == 1 and len(inputs) == 2):
+        what = "an image and a label in" if len(inputs) == 2 else "an image in"
+        if len(outputs) == 1 and outputs[0][-1:] == (1,):
+            patch = " per patch" if len(outputs[0]) == 3 else ""
+            return "discriminator", f"a discriminator ({what}, a score{patch} out)"
+        if len(outputs) == 1 and len(outputs[0]) == 1:
+            return "classifier", f"a classifier ({what}, {outputs[0][0]} class scores out)"
+        return "discriminator", f"a discriminator ({what}, {len(outputs)} scores out)"
+    return "unknown", (f"a model that takes inputs of shapes {inputs} and gives outputs of "
+                       f"shapes {outputs}")
+
+
+def load_generator(path, expects="generator", command=None):
+    """Load the saved model (.keras) at `path` that a command was given and
+    check that it is what the command `expects` (a key of `EXPECTED`:
+    "generator", noise to images; "upscaler", SRGAN's image to larger image).
+    Anything else (no such file, a folder, a file that is not a Keras model,
+    a discriminator, another kind of generator) is a UserError of one
+    sentence naming what `command` expected and what `path` is."""
+    expected = f"{command or 'This command'} expects {EXPECTED[expects]}"
+    if os.path.isdir(path):
+        raise UserError(f"{expected}; {path} is a folder: pass the generator.keras file in "
+                        "it (a training run saves it in <out>/saved_model/).")
+    if not os.path.isfile(path):
+        raise UserError(f"{expected}; {path} does not exist: pass the generator.keras "
+                        "a training run saved (in <out>/saved_model/).")
+    import keras
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception:  # Keras raises many kinds for a bad file: all mean "not a model"
+        raise UserError(f"{expected}; {path} is {_file_kind(path)}, which could not be loaded "
+                        "as a Keras model.") from None
+    kind, described = describe_model(model)
+    if kind != expects:
+        wanted = "a generator of noise" if expects == "generator" else "SRGAN's generator"
+        raise UserError(f"{expected}; {path} is not {wanted} but {described}.")
+    return model
 
 
 def save_class_names(class_names, folder):

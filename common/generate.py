@@ -87,8 +87,8 @@ def class_index(chosen, class_names):
                     f"(or a number from 0 to {len(class_names) - 1}).")
 
 
-@cli.run_cli
-def main(argv=None):
+def command_line():
+    """The command's flags (no Keras needed: `--help` answers at once)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      usage="%(prog)s GENERATOR [options]")
     parser.add_argument("generator", help="a saved generator.keras")
@@ -102,10 +102,15 @@ def main(argv=None):
     parser.add_argument("--walk", default=None, metavar="GIF",
                         help="write a latent-space walk as an animated GIF instead of a grid")
     parser.add_argument("--seed", type=cli.seed, default=None, help="random seed for the noise")
-    args = parser.parse_args(argv)
+    return parser
+
+
+@cli.run_cli
+def main(argv=None):
+    args = command_line().parse_args(argv)
     with cli.tensorflow_chatter_hidden():
         import keras  # noqa: F401  (and its backend, loaded here with its start-up lines kept quiet)
-    model = load_generator(args.generator)
+    model = load_generator(args.generator, command="common.generate")
     latent_dim, conditional = generator_inputs(model)
     rng = np.random.default_rng(args.seed)
     if args.chosen is not None and not conditional:
@@ -140,4 +145,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # The flags first, then Keras and its backend quietly, as the model scripts do.
+    cli.parse_before_imports(command_line)
     main()

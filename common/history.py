@@ -119,6 +119,7 @@ class History:
         self.flush()
         if self.writer is not None:
             self.writer.close()
+            self.writer = None
 
 
 def sample_frames(last_sample_path):

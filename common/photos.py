@@ -121,13 +121,18 @@ def packaged_photos(names):
     return {name: photo for name, photo in photos.items() if photo is not None}
 
 
+def read_photo_or_raise(path):
+    """An image file as uint8 (H, W, 3), read as a viewer shows it (upright by
+    its EXIF tag, first frame, transparency on white, 16-bit scaled: see
+    `data.open_image`); raises data.UnreadableImage with the reason."""
+    return np.asarray(data.open_image(path, channels=3), dtype=np.uint8)
+
+
 def read_photo(path):
     """An image file as uint8 (H, W, 3), or None when it cannot be read."""
-    from PIL import Image
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8)
-    except Exception:  # PIL raises many kinds for a broken file: all mean "skip it"
+        return read_photo_or_raise(path)
+    except data.UnreadableImage:
         return None
 
 
@@ -170,6 +175,7 @@ class HighResPhotos:
         self.skipped = 0
         self._bad = set()
         self._bad_lock = threading.Lock()
+        self._report = data.SkipReport()
         self._pool = None
         self._test_pairs = None
 
@@ -190,17 +196,20 @@ class HighResPhotos:
             return photo
         if photo in self._bad:  # counted once, not decoded again
             return None
-        pixels = read_photo(photo)
-        if pixels is None:
+        try:
+            return read_photo_or_raise(photo)
+        except data.UnreadableImage as error:
             with self._bad_lock:  # the pool's threads report bad files at once
                 if photo not in self._bad:
                     self._bad.add(photo)
                     self.skipped += 1
-        return pixels
+                    self._report.add(photo, error)
+            return None
 
     def close(self):
         """Shut the decoding threads down (`fit` calls it at the end of a run;
-        the next `sample` starts them again)."""
+        the next `sample` starts them again); count the skipped files not named yet."""
+        self._report.summary()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -321,6 +330,7 @@ def load_photos(folder=None, hr_size=64, scale=4, verbose=True, rotate=False,
         raise UserError(f"Image folder {folder} holds a single image: super-resolution needs "
                         "at least two, one to train on and one held out for testing.")
     n_test = min(MAX_FOLDER_TEST, max(1, len(paths) // 10))
+    data.warn_small_images(paths[:-n_test], hr_size, what="the high-resolution crop size")
     if verbose:
         print(f"Photos: {len(paths) - n_test:,} images in {folder} to train on (random "
               f"{hr_size}x{hr_size} crops), the last {n_test} (sorted by name) held out for testing.")

@@ -132,12 +132,15 @@ def save_comparison(results, pairs, path, caption, window=128, rows=3):
                                   path, cell_labels=labels, title=title)
 
 
-def evaluate_saved_generator(path, dataset, figure_path):
+def evaluate_saved_generator(path, dataset, figure_path, command="srgan.py --evaluate",
+                             generator=None):
     """Score a saved generator against bicubic upscaling on `dataset`'s held-out
     photos (whole, LR made by bicubic downscaling), print the table per photo
     and on average, and save the comparison figure to `figure_path`.
-    Returns `flat_scores`."""
-    generator = load_generator(path)
+    Returns `flat_scores`. Anything but an SRGAN generator at `path` is a
+    UserError naming `command`."""
+    if generator is None:
+        generator = load_generator(path, expects="upscaler", command=command)
     pairs = dataset.test_pairs()
     print(f"Scoring {path} against bicubic upscaling on {len(pairs)} photo(s) of "
           f"{dataset.description}: each photo is downscaled {dataset.scale}x (bicubic), "
@@ -151,13 +154,13 @@ def evaluate_saved_generator(path, dataset, figure_path):
     return flat_scores(results)
 
 
-def upscale_file(generator, source, destination, scale=4):
+def upscale_file(generator, source, destination, scale=4, command="srgan.py --upscale"):
     """Upscale the photo in file `source` (any size, any format Pillow reads) with
     `generator` (a model or a .keras path) and write it to `destination` (its
     extension picks the format; PNG is lossless). Returns `destination`."""
     from PIL import Image
     if isinstance(generator, (str, os.PathLike)):
-        generator = load_generator(os.fspath(generator))
+        generator = load_generator(os.fspath(generator), expects="upscaler", command=command)
     pixels = read_photo(source)
     if pixels is None:
         raise UserError(f"{source} could not be read as an image: pass a .jpg or .png photo.")
@@ -179,8 +182,11 @@ def evaluate_command(generator_path, data=None, out=None):
     beside the generator (`<name>_evaluation.png`) or into `out`."""
     name = os.path.splitext(os.path.basename(generator_path))[0]
     folder = out or os.path.dirname(os.path.abspath(generator_path))
+    # The generator first: a wrong file is refused before any photo is read.
+    generator = load_generator(generator_path, expects="upscaler", command="srgan.py --evaluate")
     return evaluate_saved_generator(generator_path, photos_to_score(data),
-                                    os.path.join(folder, f"{name}_evaluation.png"))
+                                    os.path.join(folder, f"{name}_evaluation.png"),
+                                    generator=generator)
 
 
 def upscale_command(photo, generator_path, out=None):

@@ -37,6 +37,7 @@ from common.evaluation import save_class_names
 from common.files import remove_stale_partials, replaced_atomically
 from common.history import History, sample_frames, write_gif
 from common.precision import resume_precision, saved_in_float32
+from common.run_lock import RunLock
 
 
 def binary_accuracy(y_true, y_pred):
@@ -122,9 +123,24 @@ def claim_out_dir(out_dir, resume=False, overwrite=False):
         raise UserError("--resume continues the run in --out and --overwrite starts it over: "
                         "choose one.")
     found, step = earlier_run(out_dir)
+    resumable = os.path.isfile(checkpoints.checkpoint_path(out_dir))
+    if resume and not resumable:
+        # Never "start without --resume" when that start would be refused in turn.
+        raise UserError(
+            f"No checkpoint to resume from at {checkpoints.checkpoint_path(out_dir)}"
+            + (": the run there cannot be continued; start it over with --overwrite, or "
+               "choose another --out." if found else
+               ": start a new run there without --resume, or point --out at the folder of "
+               "the run to continue."))
     if found and not resume:
         if not overwrite:
             reached = f" (at step {step:,})" if step is not None else ""
+            if not resumable:
+                raise UserError(
+                    f"{out_dir} holds the outputs of a run{reached} but no checkpoint to "
+                    "continue it from: start over with --overwrite (removes its images/, "
+                    "saved_model/, logs/, history.csv, losses.png and samples.gif), or choose "
+                    "another --out.")
             raise UserError(
                 f"{out_dir} already holds a run{reached}: continue it with --resume, start "
                 "over with --overwrite (removes its images/, saved_model/, checkpoints/, "
@@ -141,6 +157,37 @@ def claim_out_dir(out_dir, resume=False, overwrite=False):
     prepare_out_dir(out_dir)
     remove_stale_partials(out_dir, *(os.path.join(out_dir, d) for d in RUN_OUTPUTS[:3]))
     return out_dir
+
+
+def data_folder(dataset):
+    """The folder a data set reads its images from, or None (arrays, MNIST):
+    its `folder`, else the folder all its files share."""
+    folder = getattr(dataset, "folder", None)
+    if isinstance(folder, str):
+        return folder
+    paths = [path for name in ("paths", "train", "test")
+             for path in (getattr(dataset, name, None) or []) if isinstance(path, str)]
+    try:
+        return os.path.commonpath([os.path.abspath(os.path.dirname(p)) for p in paths]) if paths else None
+    except ValueError:  # files on different drives
+        return None
+
+
+def check_apart(data_dir, out_dir):
+    """Refuse an --out inside the --data folder, or the reverse: the run would
+    train on its own sample grids (or add its output folder as a class), or
+    --overwrite would remove the data."""
+    if not data_dir:
+        return
+    data_real, out_real = os.path.realpath(data_dir), os.path.realpath(out_dir)
+    inside = os.path.commonpath([data_real, out_real])
+    if inside == data_real:
+        raise UserError(f"--out {out_dir} is inside the --data folder {data_dir}: the run would "
+                        "train on its own sample grids; choose an --out outside it.")
+    if inside == out_real:
+        raise UserError(f"--data {data_dir} is inside the --out folder {out_dir}: a run's "
+                        "outputs there could replace the images it trains on; choose an --out "
+                        "that does not hold the data.")
 
 
 def drop_grids_after(out_dir, step):
@@ -255,10 +302,14 @@ class Snapshots:
         self.saved_step = saved_step  # the step of the last checkpoint written or resumed from
         self.seconds = []
 
-    def save(self, step, final=False):
+    def save(self, step, final=False, sample=True):
+        """Write the snapshot of the state after `step`; `sample=False` leaves
+        the sample grid (a second save of the same step: Ctrl-C during a save
+        asks for the final files too, and a grid would draw no new noise but
+        take the time)."""
         tick = time.perf_counter()
         try:
-            self._write(step, final)
+            self._write(step, final, sample)
         except OSError as error:
             folder = os.path.dirname(error.filename) if error.filename else self.gan.out_dir
             kept = (f"the last good checkpoint (step {self.saved_step:,}) is kept in "
@@ -270,9 +321,9 @@ class Snapshots:
         self.seconds.append(time.perf_counter() - tick)
         return self.checkpoint
 
-    def _write(self, step, final):
+    def _write(self, step, final, sample=True):
         gan, history = self.gan, self.history
-        sample = gan.sample_images(step)
+        sample = gan.sample_images(step) if sample else None
         if sample:
             self.last_sample = sample
             history.image(step, sample)
@@ -358,8 +409,14 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     `<out>/samples.gif`. Models built under a tf.distribute strategy's scope
     train on all its replicas (common/backends/tensorflow_distribute.py).
 
-    An --out folder holds one run: starting a new run where one is refuses
-    (UserError) unless `resume` or `overwrite` (see `claim_out_dir`).
+    An --out folder holds one run, trained by one process at a time
+    (common/run_lock.py): starting a new run where one is refuses (UserError)
+    unless `resume` or `overwrite` (see `claim_out_dir`). The object that
+    trained that run needs neither: `fit` called again on it (a notebook:
+    train, look at the grids, train more) continues the run, as Keras' `fit`
+    called again does, and `epochs` then counts the steps to train *more*.
+    With `resume` (another object or process, and the command line's
+    --resume) `epochs` is the total.
 
     Args:
         quiet: no progress line (what is resumed, warnings, errors and where
@@ -383,23 +440,37 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
     with backends.current().strategy_scope(gan):  # several devices (common/backends/tensorflow_distribute.py)
-        return _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite,
-                    tensorboard, evaluate, eval_interval, jit_compile)
+        chief = backends.current().is_chief(gan)
+        check_apart(data_folder(getattr(gan, "dataset", None)), gan.out_dir)
+        # One run per folder at a time (common/run_lock.py), from before anything
+        # in it is read or removed until the run ends.
+        with RunLock(gan.out_dir) if chief else contextlib.nullcontext():
+            return _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite,
+                        tensorboard, evaluate, eval_interval, jit_compile)
 
 
 def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, tensorboard,
          evaluate, eval_interval, jit_compile):
     chief = backends.current().is_chief(gan)
     say = print if chief else (lambda *args, **kwargs: None)
+    # The object that trained the run in out_dir goes on with it, as Keras'
+    # fit() called again does (and Keras-GAN's loop did): `epochs` more steps.
+    done = 0 if resume or overwrite else _reached(gan)
+    vars(gan).pop("_run_reached", None)  # set again once this call leaves a checkpoint
+    continuing = done > 0
+    epochs += done
     if resume:  # a run goes on in the precision it was trained in (common/precision.py)
         resume_precision(gan, ((checkpoints.read_meta(gan.out_dir) or {}).get("config") or {})
                          .get("precision"), say)
     gan._run_config = checkpoints.run_config(gan, batch_size=batch_size,
                                              sample_interval=sample_interval,
                                              precision=getattr(gan, "precision", "float32"))
-    if chief:
+    if chief and continuing:
+        prepare_out_dir(gan.out_dir)
+    elif chief:
         claim_out_dir(gan.out_dir, resume, overwrite)
-    done = 0
+    if continuing:
+        say(f"Continuing the run in {gan.out_dir} from step {done:,}.")
     if resume:
         warnings = []
         meta = checkpoints.load_checkpoint(gan, gan._run_config, warn=warnings.append)
@@ -415,6 +486,7 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
         if done >= epochs:
             say(f"The run in {gan.out_dir} is already at step {done:,} (--epochs {epochs:,} "
                 f"is the total): nothing to train; ask for more --epochs to go on.")
+            gan._run_reached = (os.path.realpath(gan.out_dir), done)
             return {}
         for line in warnings:  # flags that differ from the checkpoint's
             say(line, file=sys.stderr)
@@ -426,16 +498,19 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
     started, start_step = time.perf_counter(), done
     logs, snapshots = {}, None
     step_seconds, eval_seconds, other_seconds = [], [], 0.0
-    try:
-        if not chief:  # the other workers write what the chief writes, into a folder thrown away
-            gan.out_dir, quiet = tempfile.mkdtemp(prefix="keras-gan-worker-"), True
-            prepare_out_dir(gan.out_dir)
-        history = History(gan.out_dir, resume_step=done if resume else None,
-                           tensorboard=tensorboard)
-        snapshots = Snapshots(gan, history, saved_step=done or None)
-        step_fn = compiled_step(gan, jit_compile, batch_size, epochs - done, verbose=not quiet)
-        progress = None if quiet else Progress(epochs)
-        with _StopRequest() as stop:
+    # Ctrl-C from here on stops after a whole step with every file a run
+    # leaves written (the GIF included), never between two of them.
+    with _StopRequest() as stop:
+        try:
+            if not chief:  # the other workers write what the chief writes, into a folder thrown away
+                gan.out_dir, quiet = tempfile.mkdtemp(prefix="keras-gan-worker-"), True
+                prepare_out_dir(gan.out_dir)
+            history = History(gan.out_dir, resume_step=done if resume or continuing else None,
+                              tensorboard=tensorboard)
+            snapshots = Snapshots(gan, history, saved_step=done or None)
+            step_fn = compiled_step(gan, jit_compile, batch_size, epochs - done,
+                                    verbose=not quiet)
+            progress = None if quiet else Progress(epochs)
             for step in range(done, epochs):
                 tick = time.perf_counter()
                 logs = _to_floats(step_fn(*gan.draw_batch(gan.rng, batch_size)))
@@ -451,33 +526,36 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
                     started_eval = time.perf_counter()
                     history.record(step, evaluate(gan))
                     eval_seconds.append(time.perf_counter() - started_eval)
+                final_saved = False
                 if step % sample_interval == 0 or last or stop.requested:
-                    snapshots.save(step, final=last or stop.requested)
+                    final_saved = last or stop.requested
+                    snapshots.save(step, final=final_saved)
+                if stop.requested and not final_saved:  # Ctrl-C came during that save
+                    snapshots.save(step, final=True, sample=False)
                 if progress is not None:
                     progress.update(step + 1, logs, final=last or stop.requested)
                 other_seconds += time.perf_counter() - tock
                 if stop.requested:
+                    gan._run_reached = (os.path.realpath(out_dir), step + 1)
+                    _finish(gan, history, snapshots, chief)
                     print(f"\nStopped after step {step + 1:,} of {epochs:,}: checkpoint saved to "
                           f"{snapshots.checkpoint}. Continue with --resume (and the same --out).",
                           file=sys.stderr)
                     raise KeyboardInterrupt
-    except BaseException:
-        if history is not None:  # keep what it can; the error that stopped the run is the one to tell
-            with contextlib.suppress(Exception):
-                history.close()
-        raise
-    else:
-        _writing(history.close, gan.out_dir)
-    finally:
-        if not chief:
-            shutil.rmtree(gan.out_dir, ignore_errors=True)
-            gan.out_dir = out_dir
-        close = getattr(getattr(gan, "dataset", None), "close", None)
-        if callable(close):  # its thread pool; it starts again if the data set is used again
-            close()
-    if snapshots.last_sample and chief:
-        gif = os.path.join(gan.out_dir, "samples.gif")
-        _writing(lambda: write_gif(sample_frames(snapshots.last_sample), gif), gan.out_dir)
+            _finish(gan, history, snapshots, chief)
+            gan._run_reached = (os.path.realpath(out_dir), epochs)
+        except BaseException:
+            if history is not None:  # keep what it can; the error that stopped the run is the one to tell
+                with contextlib.suppress(Exception):
+                    history.close()
+            raise
+        finally:
+            if not chief:
+                shutil.rmtree(gan.out_dir, ignore_errors=True)
+                gan.out_dir = out_dir
+            close = getattr(getattr(gan, "dataset", None), "close", None)
+            if callable(close):  # its thread pool; it starts again if the data set is used again
+                close()
     gan.fit_timing = {"step_seconds": step_seconds, "save_seconds": snapshots.seconds,
                       "eval_seconds": eval_seconds,
                       "other_seconds": other_seconds - sum(snapshots.seconds) - sum(eval_seconds)}
@@ -490,6 +568,26 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
     if skipped:
         say(f"Skipped {skipped} unreadable image file(s).")
     return logs
+
+
+def _reached(gan):
+    """The step this very object trained the run in its out_dir to, when that
+    run's checkpoint is still the one it wrote (no other process has replaced
+    it since); else 0."""
+    reached = getattr(gan, "_run_reached", None)
+    if not reached or reached[0] != os.path.realpath(gan.out_dir):
+        return 0
+    meta = checkpoints.read_meta(gan.out_dir)
+    return reached[1] if meta is not None and meta.get("step") == reached[1] else 0
+
+
+def _finish(gan, history, snapshots, chief):
+    """The end of a run, finished or stopped: history closed, and the GIF of
+    the sample grids written."""
+    _writing(history.close, gan.out_dir)
+    if snapshots.last_sample and chief:
+        gif = os.path.join(gan.out_dir, "samples.gif")
+        _writing(lambda: write_gif(sample_frames(snapshots.last_sample), gif), gan.out_dir)
 
 
 def _writing(write, out_dir):

@@ -417,6 +417,9 @@ class SRGAN:
 
     def train(self, epochs, batch_size=16, sample_interval=200, **options):
         """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
+        Called again on this object it trains `epochs` more steps of the same
+        run, as Keras' `fit` does; with `resume=True` (another object or
+        process) `epochs` is the total the run should reach.
 
         Every `sample_interval` steps (and at the end) PSNR and SSIM on the
         held-out photos are printed and added to `<out>/history.csv`, a
@@ -461,6 +464,13 @@ class SRGAN:
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
+    if args.generator and not args.upscale:
+        raise UserError(f"--generator names the model --upscale uses; {args.generator} was given "
+                        "without --upscale PHOTO (to score a generator, use --evaluate "
+                        f"{args.generator}).")
+    if args.upscale and args.evaluate:
+        raise UserError("--upscale and --evaluate are two commands; both were given: "
+                        "choose one.")
     if args.upscale or args.evaluate:  # no training: the GPUs as asked, and no word of training
         cli.set_up_gpus(args, verbose=False)
         if args.upscale:

@@ -92,9 +92,11 @@ def _partials(folder):
 
 
 def _files(folder):
+    """The run's files and their bytes (not the folder's lock, which every
+    process that asks for the folder takes for a moment: common/run_lock.py)."""
     return {os.path.relpath(os.path.join(root, name), folder): open(os.path.join(root, name),
                                                                     "rb").read()
-            for root, _, names in os.walk(folder) for name in names}
+            for root, _, names in os.walk(folder) for name in names if name != ".run.lock"}
 
 
 @pytest.fixture(scope="module")
