@@ -137,3 +137,18 @@ def call_main(main, *args, cwd):
     finally:
         os.chdir(previous)
     return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+def save_tiny_generators(folder, plain="plain.keras", conditional="cond.keras"):
+    """Two tiny stand-ins for the zoo's saved generators (noise in, a 28x28
+    digit out; and noise with a label in), saved into `folder`."""
+    import keras
+    from keras import layers
+    noise = keras.Input((8,))
+    image = layers.Reshape((28, 28, 1))(layers.Dense(784, activation="tanh")(noise))
+    keras.Model(noise, image).save(folder / plain)
+    label = keras.Input((1,), dtype="int32")
+    embedded = layers.Flatten()(layers.Embedding(10, 8)(label))
+    mixed = layers.Dense(784, activation="tanh")(layers.Multiply()([noise, embedded]))
+    keras.Model([noise, label], layers.Reshape((28, 28, 1))(mixed)).save(folder / conditional)
+    return noise

@@ -4,20 +4,14 @@ import keras
 import pytest
 from keras import layers
 
-from conftest import call_main
+from conftest import save_tiny_generators, call_main
 from common.generate import main as generate_main
 
 
 @pytest.fixture(scope="module")
 def saved_generators(tmp_path_factory):
     folder = tmp_path_factory.mktemp("generators")
-    noise = keras.Input((8,))
-    image = layers.Reshape((28, 28, 1))(layers.Dense(784, activation="tanh")(noise))
-    keras.Model(noise, image).save(folder / "plain.keras")
-    label = keras.Input((1,), dtype="int32")
-    embedded = layers.Flatten()(layers.Embedding(10, 8)(label))
-    mixed = layers.Dense(784, activation="tanh")(layers.Multiply()([noise, embedded]))
-    keras.Model([noise, label], layers.Reshape((28, 28, 1))(mixed)).save(folder / "cond.keras")
+    save_tiny_generators(folder)
     return folder
 
 

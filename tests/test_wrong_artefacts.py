@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from conftest import REPO, call_main
+from conftest import save_tiny_generators, REPO, call_main
 from common.errors import UserError
 from common.generate import main as generate_main
 from common.metrics import main as metrics_main
@@ -28,14 +28,7 @@ def artefacts(tmp_path_factory):
     """Tiny stand-ins with the inputs and outputs of the zoo's saved models,
     and files that are not models."""
     folder = tmp_path_factory.mktemp("artefacts")
-    noise = keras.Input((8,))
-    image = layers.Reshape((28, 28, 1))(layers.Dense(784, activation="tanh")(noise))
-    keras.Model(noise, image).save(folder / "dcgan_generator.keras")
-    label = keras.Input((1,), dtype="int32")
-    embedded = layers.Flatten()(layers.Embedding(10, 8)(label))
-    mixed = layers.Dense(784, activation="tanh")(layers.Multiply()([noise, embedded]))
-    keras.Model([noise, label], layers.Reshape((28, 28, 1))(mixed)).save(
-        folder / "cgan_generator.keras")
+    noise = save_tiny_generators(folder, "dcgan_generator.keras", "cgan_generator.keras")
     picture = keras.Input((28, 28, 1))
     keras.Model(picture, layers.Dense(1, activation="sigmoid")(layers.Flatten()(picture))).save(
         folder / "discriminator.keras")
