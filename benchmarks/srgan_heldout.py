@@ -106,22 +106,36 @@ def format_table(rows):
 
 
 def main():
+    from common.cli import run_cli
+    run_cli(_main)()  # a wrong file or folder is one sentence and exit status 2
+
+
+def _main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("generator", help="a saved generator (.keras)")
     parser.add_argument("--crops", type=int, default=16, help="random crops per photo")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--photos", nargs="*", default=None, help="image files instead")
     args = parser.parse_args()
-    from common.evaluation import load_generator
+    from common.cli import tensorflow_chatter_hidden
+    with tensorflow_chatter_hidden():  # as quiet as the training scripts
+        import tensorflow  # noqa: F401  (tf_downscale's resizing)
+        from common.evaluation import load_generator
     if args.photos:
-        from PIL import Image
+        from common.data import UnreadableImage, open_image
+        from common.errors import UserError
         photos = {}
         for path in args.photos:
-            with Image.open(path) as image:
-                photos[os.path.basename(path)] = np.asarray(image.convert("RGB"), np.uint8)
+            try:  # read as a viewer shows it (EXIF rotation, alpha, 16 bits, ...)
+                photos[os.path.basename(path)] = np.asarray(open_image(path, channels=3),
+                                                            np.uint8)
+            except (UnreadableImage, OSError) as error:
+                raise UserError(f"--photos: {path} cannot be read as an image ({error}).") from None
     else:
         photos = report_photos()
-    print(format_table(score(load_generator(args.generator), photos, args.crops, seed=args.seed)))
+    generator = load_generator(args.generator, expects="upscaler",
+                               command="benchmarks/srgan_heldout.py")
+    print(format_table(score(generator, photos, args.crops, seed=args.seed)))
 
 
 if __name__ == "__main__":

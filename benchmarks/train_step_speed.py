@@ -51,16 +51,19 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-import keras
-import numpy as np
+from common.cli import PRECISIONS, tensorflow_chatter_hidden
 
-from common import backends, precision, training
-from common.cli import PRECISIONS
-from common.history import History
+# As quiet as the training scripts: the backend's C++ start-up lines hidden.
+with tensorflow_chatter_hidden():
+    import keras
+    import numpy as np
 
-BACKEND = backends.name()
-if BACKEND == "tensorflow":
-    import tensorflow as tf
+    from common import backends, precision, training
+    from common.history import History
+
+    BACKEND = backends.name()
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
 
 
 # ---------------------------------------------------------------------------

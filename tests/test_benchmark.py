@@ -48,3 +48,25 @@ def test_benchmark_has_no_eager_column_on_tensorflow(capsys):
     with pytest.raises(SystemExit):
         train_step_speed.main(["--models", "gan", "--variants", "train,eager"])
     assert "still a tf.function" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script, args, status, says", [
+    ("train_step_speed.py", ["--help"], 0, "How fast is each model"),
+    ("srgan_heldout.py", ["no-such-generator.keras"], 2,
+     "error: benchmarks/srgan_heldout.py expects SRGAN's generator"),
+])
+def test_benchmarks_are_as_quiet_as_training_and_a_wrong_file_is_one_sentence(
+        script, args, status, says, tmp_path):
+    """Run from another folder as a user would: only the zoo's lines, no
+    TensorFlow start-up chatter, and no traceback."""
+    import subprocess
+    from test_wrong_artefacts import CHATTER
+    # As a user's shell has it: this process's imports set TF_CPP_MIN_LOG_LEVEL.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", script), *args],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == status, result.stderr
+    assert says in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert not [word for word in CHATTER if word in result.stderr], result.stderr
