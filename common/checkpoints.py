@@ -3,8 +3,8 @@
 One checkpoint is one file, `<out>/checkpoints/latest.npz`, holding every
 variable of the generator, the discriminator and the combined model (weights,
 BatchNorm moving statistics, dropout seed states), both optimizers' states,
-the arrays the model samples with (the fixed sample noise), the step count
-and the numpy random state. It is written to a temporary file and renamed
+the arrays the model samples with (the fixed sample noise), the step count,
+the numpy random state and, on PyTorch, torch's (its Dropout draws from it). It is written to a temporary file and renamed
 over the old one, so a run killed at any moment, even mid-save, leaves the
 previous checkpoint or the new one, never a broken file.
 
@@ -26,6 +26,7 @@ from common.files import replaced_atomically
 
 CHECKPOINT_NAME = "latest.npz"
 _FIXED_ARRAYS = ("sample_noise", "sample_labels")
+_RANDOM_STATE = "random_state_"  # + a generator's name (common.backends.global_random_state)
 
 
 def checkpoint_path(out_dir):
@@ -73,6 +74,9 @@ def save_checkpoint(gan, step, extra=None, durable=True):
     meta = {"step": int(step), "rng": gan.rng.bit_generator.state,
             "model": type(gan).__name__, "variables": len(arrays),
             "paths": [v.path for v in variables], **(extra or {})}
+    from common import backends
+    for name, state in backends.global_random_state().items():
+        arrays[_RANDOM_STATE + name] = state
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     try:
         with replaced_atomically(path) as tmp, open(tmp, "wb") as handle:
@@ -145,6 +149,9 @@ def load_checkpoint(gan, config=None, warn=print):
         if name in arrays:
             setattr(gan, name, arrays[name])
     gan.rng.bit_generator.state = meta["rng"]
+    from common import backends
+    backends.set_global_random_state({name[len(_RANDOM_STATE):]: array for name, array
+                                      in arrays.items() if name.startswith(_RANDOM_STATE)})
     meta["changes"] = changes
     return meta
 

@@ -118,6 +118,21 @@ def gan_variables(gan):
     return variables
 
 
+def global_random_state():
+    """The states of random generators this backend's Keras draws from outside
+    its SeedGenerator variables, {name: array}: PyTorch's (its Dropout's
+    masks, common/backends/torch.py); none on TensorFlow and JAX."""
+    own = getattr(current(), "global_random_state", None)
+    return own() if own else {}
+
+
+def set_global_random_state(states):
+    """Put back the states `global_random_state` gave, where this backend has them."""
+    own = getattr(current(), "set_global_random_state", None)
+    if own:
+        own(states)
+
+
 def is_static(value):
     """A Python or numpy bool (SRGAN's pre-training flag) is part of a
     compiled step's key, not one of its traced inputs: one program per phase."""

@@ -72,9 +72,23 @@ def compiled_step(gan, jit_compile=None, **unused):
     if step is not None:
         return step
     graphs = {}  # (precision, shapes, static values) -> _Graph, or None: eager
-    state = {}
+    state = {"log_names": ["loss"]}
 
     def run(*batch):
+        """The step; a NaN probability gives NaN losses, as on the other
+        backends, where PyTorch's binary cross-entropy raises instead (the
+        training loop then stops, "a loss is not finite", and keeps the last
+        good checkpoint)."""
+        try:
+            logs = one_step(*batch)
+        except RuntimeError as error:
+            if "should be between 0 and 1" not in str(error):
+                raise
+            return {name: float("nan") for name in state["log_names"]}
+        state["log_names"] = list(logs)
+        return logs
+
+    def one_step(*batch):
         tensors = [a if is_static(a) else keras.ops.convert_to_tensor(a) for a in batch]
         if not gan.jit_compile:
             return gan.train_step(*tensors)
@@ -169,6 +183,29 @@ def _say_eager(gan, why):
         gan._said_eager = True
         print(f"Note: {type(gan).__name__}'s step could not be recorded as one PyTorch graph "
               f"({why}); it runs eagerly (slower, same results).", file=sys.stderr)
+
+
+def global_random_state():
+    """PyTorch's global random generators' states, {name: uint8 array}. Keras'
+    Dropout without a seed draws its masks from them on PyTorch (on TensorFlow
+    and JAX from a SeedGenerator variable, which a checkpoint holds with the
+    weights): a checkpoint keeps them too, so that a resumed run draws the
+    masks the straight run would have drawn."""
+    states = {"torch_cpu": torch.get_rng_state().numpy()}
+    if torch.cuda.is_available():
+        states.update({f"torch_cuda{i}": state.numpy()
+                       for i, state in enumerate(torch.cuda.get_rng_state_all())})
+    return states
+
+
+def set_global_random_state(states):
+    """Put back what `global_random_state` gave (a generator it does not name is left as is)."""
+    if "torch_cpu" in states:
+        torch.set_rng_state(torch.from_numpy(states["torch_cpu"]))
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            if f"torch_cuda{i}" in states:
+                torch.cuda.set_rng_state(torch.from_numpy(states[f"torch_cuda{i}"]), i)
 
 
 def match_xla(gan, jit_compile=None):
