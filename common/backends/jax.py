@@ -69,6 +69,7 @@ def compiled_step(gan, jit_compile=None, **unused):
         return step
     gan.jit_compile = jit_compile is not False
     compiled = {}  # the jitted function per set of static arguments
+    log_names = {}  # the logs' names in the step's order, per set of static arguments
 
     def pure(values, static, *arrays):
         variables = compiled["variables"]
@@ -78,6 +79,7 @@ def compiled_step(gan, jit_compile=None, **unused):
             for variable, value in zip(variables, values):
                 variable._value = value
             logs = gan.train_step(*batch)
+            log_names[static] = list(logs)  # (jit returns a dict's keys sorted)
             return logs, [variable._value for variable in variables]
         finally:  # the variables get their arrays back, never a tracer
             for variable, value in zip(variables, held):
@@ -102,7 +104,8 @@ def compiled_step(gan, jit_compile=None, **unused):
         logs, values = compiled[static]([v.value for v in variables], static, *arrays)
         for variable, value in zip(variables, values):
             variable._value = value  # the new arrays (those given were donated)
-        return logs
+        # In the step's own order, as on the other backends: history.csv's columns.
+        return {name: logs[name] for name in log_names[static]}
 
     gan._compiled_train_step = run
     return run
