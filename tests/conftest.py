@@ -64,6 +64,25 @@ def vgg19(offline, tmp_path_factory):
     return model, str(path)
 
 
+def only_on_tensorflow(what):
+    """A mark for a test of `what`, which TensorFlow alone has (tf.distribute,
+    the XLA choice): skipped, with that reason, under KERAS_BACKEND=jax or torch."""
+    import keras
+    return pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                              reason=f"{what} is TensorFlow's alone")
+
+
+def without_dropout(model):
+    """Set every Dropout of `model` to rate 0: on PyTorch Keras' Dropout draws
+    its masks from torch's global generator, which Keras' own train_on_batch
+    also draws from while it builds a model, so a compiled step and explicit
+    train_on_batch calls would see other masks."""
+    import keras
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+
+
 def snapshot(variables):
     """Copies of the values of `variables`, to compare before and after a step."""
     return [np.array(v.numpy(), copy=True) for v in variables]

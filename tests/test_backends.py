@@ -28,7 +28,7 @@ import pytest
 from common import backends, precision
 from common.data import ArrayImages
 from common.training import compiled_step
-from conftest import REPO, call_main, changed, snapshot
+from conftest import REPO, call_main, changed, snapshot, without_dropout
 from tiny import TinyACGAN, TinyCGAN, TinyConditionalDCGAN, TinyDCGAN, TinyGAN
 
 BACKEND = backends.name()
@@ -85,12 +85,6 @@ def test_d_learns_in_its_own_step_and_the_combined_step_trains_g_alone(cls, tmp_
     assert len(changed(g_before, g.trainable_weights)) == len(g_before)
     d.train_on_batch(inputs_for(d, 16, 3), targets_for(d, 16, 0.0))  # and D still learns
     assert changed(d_before, d.trainable_weights)
-
-
-def without_dropout(model):
-    for layer in model._flatten_layers():
-        if isinstance(layer, keras.layers.Dropout):
-            layer.rate = 0.0
 
 
 def test_frozen_d_normalises_with_the_batch_statistics_and_keeps_its_own(tmp_path):

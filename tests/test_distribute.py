@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, call_main, checkpoint_step, run_script
+from conftest import REPO, call_main, checkpoint_step, only_on_tensorflow, run_script
 from common import checkpoints, precision
 from common.backends.tensorflow_distribute import check_tf_config
 from common.errors import UserError
@@ -18,6 +18,7 @@ from gan.gan import main as gan_main
 
 
 @pytest.mark.slow
+@only_on_tensorflow("tf.distribute")
 def test_mirrored_over_two_cpu_devices_equals_one_device_and_runs_dropout_and_bfloat16():
     # Tiny GAN: dense layers, BatchNorm in G (synchronised over the replicas);
     # tiny DCGAN: convolutions, BatchNorm in both, Dropout in D;
@@ -53,6 +54,7 @@ def test_mirrored_over_two_cpu_devices_equals_one_device_and_runs_dropout_and_bf
 
 
 @pytest.mark.slow
+@only_on_tensorflow("tf.distribute")
 def test_mirrored_from_the_command_line_with_dropout_on_two_cpu_devices_and_resume(tmp_path,
                                                                                   mnist_npz):
     # DCGAN: Dropout and BatchNorm in D.
@@ -86,6 +88,7 @@ def _free_ports(n):
 
 
 @pytest.mark.slow
+@only_on_tensorflow("tf.distribute")
 def test_two_local_workers_train_together_and_the_chief_writes_one_checkpoint(tmp_path,
                                                                             mnist_npz):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
@@ -113,6 +116,8 @@ def test_two_local_workers_train_together_and_the_chief_writes_one_checkpoint(tm
     assert os.listdir(scratch) == []  # the worker's throw-away folder is gone
 
 
+# (On JAX and PyTorch, --strategy multiworker is refused: tests/test_backends.py.)
+@only_on_tensorflow("tf.distribute's MultiWorkerMirroredStrategy")
 def test_multiworker_without_tf_config_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     result = call_main(gan_main, "--strategy", "multiworker", "--epochs", "1", cwd=tmp_path)
@@ -131,8 +136,12 @@ def test_malformed_tf_config_is_refused(monkeypatch):
 
 
 def test_cpu_devices_need_the_mirrored_strategy(tmp_path):
+    import keras
     result = call_main(gan_main, "--cpu-devices", "2", "--epochs", "1", cwd=tmp_path)
-    assert result.returncode == 2 and "--strategy mirrored only" in result.stderr
+    # (PyTorch trains on one device: it refuses --cpu-devices with any strategy.)
+    expected = ("need the TensorFlow or JAX backend" if keras.backend.backend() == "torch"
+                else "--strategy mirrored only")
+    assert result.returncode == 2 and expected in result.stderr
 
 
 def test_a_batch_that_does_not_split_over_the_replicas_is_refused():

@@ -133,7 +133,13 @@ def test_classifier_is_cached_with_its_held_out_accuracy(tiny_cache, monkeypatch
     assert info["train_digits"] == 1000 and info["held_out_digits"] == 1000
     assert 0.5 < info["held_out_accuracy"] <= 1.0  # 32 steps: far above chance (0.1)
     assert "MNIST" in info["data_source"] or "mnist" in info["data_source"]
-    assert info["real_vs_real"]["classes"] == 10
+    # The real-vs-real row is the scores of those held-out digits: 1,000 of
+    # them, at that accuracy, the predictions spread over the digits (all ten
+    # for the real classifier; this one of 32 steps, trained from another
+    # random start on each backend, may give one digit under 2% of them).
+    real = info["real_vs_real"]
+    assert real["n"] == 1000 and round(real["conditional_accuracy"], 4) == info["held_out_accuracy"]
+    assert real["classes"] >= 9 and max(real["class_shares"]) < 0.3
 
     def no_training(*args, **kwargs):
         raise AssertionError("a valid cache must not be trained again")

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import call_main, checkpoint_step
+from conftest import call_main, checkpoint_step, only_on_tensorflow
 from common import checkpoints, data, training
 from common.backends import tensorflow as tensorflow_backend
 from common.data import ArrayImages
@@ -380,6 +380,7 @@ def test_a_run_logged_to_a_file_says_where_its_outputs_go_then_prints_plain_line
 # 17, 19. The loop's loose ends: time_xla, XLA that cannot compile, strategies
 # ---------------------------------------------------------------------------
 
+@only_on_tensorflow("the XLA choice")
 def test_time_xla_restores_the_variables_even_when_a_step_fails(tmp_path, monkeypatch):
     gan = _gan(tmp_path)
     before = [v.numpy().copy() for v in checkpoints._state_variables(gan)]
@@ -397,6 +398,7 @@ def test_time_xla_restores_the_variables_even_when_a_step_fails(tmp_path, monkey
         np.testing.assert_array_equal(variable.numpy(), value, err_msg=variable.path)
 
 
+@only_on_tensorflow("the XLA choice")
 def test_the_xla_choice_is_timed_once_per_machine_and_model_then_remembered(tmp_path,
                                                                           monkeypatch, capsys):
     monkeypatch.setenv("KERAS_GAN_ZOO_CACHE", str(tmp_path / "cache"))
@@ -441,6 +443,7 @@ class _GANWithPythonLayer(TinyGAN):
                            name="discriminator")
 
 
+@only_on_tensorflow("the XLA choice")
 def test_a_step_xla_cannot_compile_trains_without_xla(tmp_path, capsys):
     gan = _gan(tmp_path, cls=_GANWithPythonLayer)
     assert tensorflow_backend.use_xla(gan)  # no convolutions: XLA would be the choice on a CPU
@@ -453,6 +456,7 @@ def test_a_step_xla_cannot_compile_trains_without_xla(tmp_path, capsys):
                for b, w in zip(before, gan.discriminator.trainable_weights))
 
 
+@only_on_tensorflow("the XLA choice")
 def test_under_a_strategy_the_step_is_not_wrapped_in_xla_unless_asked(tmp_path, monkeypatch):
     import tensorflow as tf
     from common.backends import tensorflow_distribute as distribute
