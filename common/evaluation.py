@@ -252,6 +252,7 @@ def load_generator(path, expects="generator", command=None):
         raise UserError(f"{expected}; {path} does not exist: pass the generator.keras "
                         "a training run saved (in <out>/saved_model/).")
     import keras
+    import common.bicubic  # noqa: F401 (SRGAN's generator holds its layer)
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception:  # Keras raises many kinds for a bad file: all mean "not a model"

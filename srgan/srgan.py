@@ -104,6 +104,7 @@ from keras.layers import Input
 from keras.models import Model
 
 from common import training, vgg
+from common.bicubic import BicubicUpSampling2D
 from common.errors import UserError
 from common.frozen import frozen
 from common.photos import load_photos
@@ -237,13 +238,6 @@ class SRGAN:
                       if isinstance(self.content_loss, vgg.VGGContentLoss) else [])
         self._measured = None
 
-    @property
-    def no_xla_because(self):
-        """Why TensorFlow must compile this step without XLA, or None
-        (common/backends/tensorflow.py): TensorFlow's XLA has no bicubic
-        resize kernel. (JAX's jit and PyTorch's recording have one.)"""
-        return "XLA has no bicubic resize kernel" if self.bicubic_skip else None
-
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
         return {"hr_shape": self.hr_shape, "residual_blocks": self.n_residual_blocks,
@@ -314,7 +308,9 @@ class SRGAN:
         # training photos taught (without this skip, G tinted unseen photos).
         detail = layers.Conv2D(self.channels, kernel_size=9, strides=1, padding="same",
                                kernel_initializer="zeros")(u2)
-        bicubic = layers.UpSampling2D(size=self.scale, interpolation="bicubic")(img_lr)
+        # The zoo's bicubic layer, not Keras' UpSampling2D: that one resizes
+        # with another kernel on PyTorch (common/bicubic.py).
+        bicubic = BicubicUpSampling2D(self.scale)(img_lr)
         gen_hr = layers.Add()([bicubic, detail])
         gen_hr = layers.Activation("hard_tanh")(gen_hr)  # clipped to [-1, 1]
         return Model(img_lr, gen_hr, name="generator")

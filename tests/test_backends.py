@@ -521,6 +521,87 @@ def test_checkpoint_written_on_another_backend_resumes_here(run_from_other_backe
         assert [line.split(",")[0] for line in handle.read().split()[1:]] == ["0", "1", "2"]
 
 
+# Every model's saved generator gives the same images on every backend: saved
+# here (real networks, their weights moved off their initial values, SRGAN's
+# with its bicubic skip), loaded by a process on each other backend.
+GENERATORS = ["gan", "dcgan", "cgan", "cgan-conv", "acgan", "srgan"]
+
+_GENERATE_ON_OTHER = """
+import sys, numpy as np, keras
+sys.path[:0] = [{repo!r}]
+import common.bicubic  # SRGAN's generator holds the zoo's bicubic layer
+outputs = {{}}
+with np.load({folder!r} + "/inputs.npz") as inputs:
+    for name in {names!r}:
+        generator = keras.models.load_model({folder!r} + f"/{{name}}.keras", compile=False)
+        arrays = [inputs[f"{{name}}_{{i}}"] for i in range(len(generator.inputs))]
+        images = generator(arrays if len(arrays) > 1 else arrays[0], training=False)
+        outputs[name] = keras.ops.convert_to_numpy(images)
+np.savez({folder!r} + "/generated_on_" + keras.backend.backend() + ".npz", **outputs)
+"""
+
+
+def _real_model(name, out_dir):
+    from acgan.acgan import ACGAN
+    from cgan.cgan import CGAN, ConditionalDCGAN
+    from dcgan.dcgan import DCGAN
+    from gan.gan import GAN
+    from srgan.srgan import SRGAN
+    if name == "srgan":
+        return SRGAN(hr_shape=(32, 32, 3), n_residual_blocks=1, bicubic_skip=True,
+                     content_loss="mse", out_dir=out_dir, seed=0)
+    return {"gan": GAN, "dcgan": DCGAN, "cgan": CGAN, "cgan-conv": ConditionalDCGAN,
+            "acgan": ACGAN}[name](out_dir=out_dir, seed=0)
+
+
+def _as_if_trained(model, seed):
+    """Move each weight off its initial value by half its own spread (0.01
+    where it starts constant: biases, SRGAN's last convolution, which starts
+    at zero), so that every layer counts in what the model computes."""
+    rng = np.random.default_rng(seed)
+    for variable in model.trainable_weights:
+        value = variable.numpy()
+        spread = 0.5 * value.std() if value.std() > 0 else 0.01
+        variable.assign(value + spread * rng.normal(size=value.shape).astype(value.dtype))
+
+
+@pytest.fixture(scope="module")
+def generators_saved_here(tmp_path_factory):
+    """Each model's generator saved on this backend, with inputs and the images
+    it makes of them here: (folder, {model: images})."""
+    folder = tmp_path_factory.mktemp(f"generators-of-{BACKEND}")
+    inputs, images = {}, {}
+    for i, name in enumerate(GENERATORS):
+        generator = _real_model(name, str(folder / name)).generator
+        _as_if_trained(generator, seed=i)
+        arrays = ([np.random.default_rng(i).uniform(-1, 1, (2, 8, 12, 3)).astype("float32")]
+                  if name == "srgan" else inputs_for(generator, 4, seed=i))
+        arrays = arrays if isinstance(arrays, list) else [arrays]
+        inputs.update({f"{name}_{k}": array for k, array in enumerate(arrays)})
+        images[name] = keras.ops.convert_to_numpy(
+            generator(arrays if len(arrays) > 1 else arrays[0], training=False))
+        generator.save(folder / f"{name}.keras")
+    np.savez(folder / "inputs.npz", **inputs)
+    return str(folder), images
+
+
+@pytest.mark.parametrize("other", sorted({"tensorflow", "jax", "torch"} - {BACKEND}))
+def test_every_generator_saved_here_gives_the_same_images_on_another_backend(
+        other, generators_saved_here):
+    folder, images = generators_saved_here
+    env = dict(os.environ, KERAS_BACKEND=other, PYTHONPATH=REPO)
+    code = _GENERATE_ON_OTHER.format(repo=REPO, folder=folder, names=GENERATORS)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with np.load(os.path.join(folder, f"generated_on_{other}.npz")) as generated:
+        for name in GENERATORS:
+            assert generated[name].shape == images[name].shape, name
+            # Images in [-1, 1], equal to float32 rounding.
+            np.testing.assert_allclose(generated[name], images[name], rtol=0, atol=1e-5,
+                                       err_msg=f"{name} saved on {BACKEND}, run on {other}")
+
+
 _DATA_PARALLEL = """
 import json, sys, numpy as np, keras
 sys.path[:0] = [{repo!r}, {tests!r}]

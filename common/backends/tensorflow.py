@@ -173,7 +173,7 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     if step is not None:
         return step
     if jit_compile is None and getattr(gan, "no_xla_because", None):
-        jit_compile = False  # a model whose step XLA cannot compile (SRGAN's bicubic skip)
+        jit_compile = False  # a model that says XLA cannot compile its step
     strategy = distribute.model_strategy(gan)
     if strategy is not None:  # every replica runs the step (common/backends/tensorflow_distribute.py)
         if jit_compile is None or not tf.config.list_logical_devices("GPU"):
@@ -279,3 +279,15 @@ def _cpu_name():
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def input_gradient(fn, x):
+    """The gradient of `sum(fn(x))` with respect to `x` (common/gradients.py),
+    by a tape of its own: inside a `tf.function`, and inside the tape of the
+    step's loss, which records this tape's gradient too (a second derivative).
+    Zeros where `fn` does not depend on `x`."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(fn(x))
+    return tape.gradient(total, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
