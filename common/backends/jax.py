@@ -181,3 +181,11 @@ def make_strategy(name="default", cpu_devices=None):
         print(f"Strategy: mirrored (keras.distribution.DataParallel), {len(devices)} replicas "
               f"({names}).")
     return _Distribution()
+
+
+def input_gradient(fn, x):
+    """The gradient of `sum(fn(x))` with respect to `x` (common/gradients.py):
+    `jax.grad`, under `jax.jit` and inside Keras' `jax.value_and_grad` of the
+    step's loss alike, where the weights `fn` reads are tracers of that outer
+    transformation, so the result is differentiable with respect to them."""
+    return jax.grad(lambda inputs: jax.numpy.sum(fn(inputs)))(jax.numpy.asarray(x))

@@ -237,3 +237,37 @@ def make_strategy(name="default", cpu_devices=None):
                         "on PyTorch the zoo trains on one device (set KERAS_BACKEND=jax or "
                         "tensorflow for several).")
     return _OneDevice()
+
+
+def input_gradient(fn, x):
+    """The gradient of `sum(fn(x))` with respect to `x` (common/gradients.py):
+    `torch.autograd.grad` with `create_graph=True`, so that the step's
+    `loss.backward()` differentiates through it (a second derivative), eagerly
+    and while `make_fx` records the step. Zeros where `fn` does not depend on `x`."""
+    x = keras.ops.convert_to_tensor(x)
+    if not x.requires_grad:  # data: a leaf of its own, the caller's tensor untouched
+        x = x.detach().requires_grad_()
+    with torch.enable_grad():  # also inside an inference-mode caller (`generate`)
+        total = fn(x).sum()
+        if not total.requires_grad:  # fn reads neither x nor a trainable weight
+            return torch.zeros_like(x)
+        gradient, = torch.autograd.grad(total, x, create_graph=True, allow_unused=True,
+                                        materialize_grads=True)
+    return gradient
+
+
+def uniform(shape, dtype=None, seed=None):
+    """`keras.random.uniform(shape, dtype=dtype, seed=seed)` in [0, 1), but drawn
+    from PyTorch's global generator where `seed` is None or a SeedGenerator
+    made without a seed, as Keras' own Dropout draws on PyTorch: keras.random
+    reads its seed in Python (`int(...)`), which `make_fx` cannot record (the
+    step would run eagerly), while `torch.rand` is recorded as one operation
+    that draws afresh at every replay, from the generator checkpoints keep
+    (`global_random_state`). A fixed seed draws as Keras does, reproducibly."""
+    if seed is not None and not (isinstance(seed, keras.random.SeedGenerator)
+                                 and seed._initial_seed is None):
+        return keras.random.uniform(shape, dtype=dtype, seed=seed)
+    from keras.src.backend.torch.core import get_device  # where Keras puts its tensors
+    dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
+    return torch.rand([int(size) for size in shape], dtype=getattr(torch, dtype),
+                      device=get_device())
