@@ -585,6 +585,7 @@ def generators_saved_here(tmp_path_factory):
     return str(folder), images
 
 
+@pytest.mark.slow  # a process on each other backend (.ci/run runs it from all three)
 @pytest.mark.parametrize("other", sorted({"tensorflow", "jax", "torch"} - {BACKEND}))
 def test_every_generator_saved_here_gives_the_same_images_on_another_backend(
         other, generators_saved_here):

@@ -138,11 +138,13 @@ def test_out_and_data_inside_one_another_are_refused_before_anything_is_written(
 
 
 def test_the_command_line_refuses_an_out_inside_its_data_on_every_run(tmp_path):
+    from conftest import call_main  # in this process: the refusal, not a new Python, is the point
+    from gan.gan import main
     folder = _image_folder(tmp_path / "digits")
     for flags in ([], ["--overwrite"], ["--resume"]):
-        result = subprocess.run(_script(folder / "run", "--data", str(folder), "--epochs", "2",
-                                        *flags), capture_output=True, text=True, timeout=300)
-        assert result.returncode == 2, result
+        result = call_main(main, *_script(folder / "run", "--data", str(folder), "--epochs", "2",
+                                          *flags)[2:], cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
         assert "is inside the --data folder" in result.stderr and "Traceback" not in result.stderr
     assert sorted(os.listdir(folder)) == sorted(f"{k}.png" for k in range(12))
 

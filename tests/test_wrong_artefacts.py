@@ -166,6 +166,7 @@ def assert_quiet(result):
         assert word not in result.stderr, result.stderr
 
 
+@pytest.mark.slow  # real processes: what a terminal shows of TensorFlow's start-up
 @pytest.mark.parametrize("command, name, expected", [
     (["-m", "common.generate"], "discriminator.keras", "common.generate expects"),
     (["-m", "common.metrics"], "notes.txt", "common.metrics expects"),
@@ -180,6 +181,7 @@ def test_real_commands_exit_2_with_one_quiet_sentence(artefacts, tmp_path, comma
     assert_quiet(result)
 
 
+@pytest.mark.slow  # a real process, as above
 def test_generate_on_a_real_generator_shows_only_the_zoos_lines(artefacts, tmp_path):
     result = run_module("-m", "common.generate", str(artefacts / "dcgan_generator.keras"),
                         "--out", str(tmp_path / "grid.png"), cwd=REPO)
