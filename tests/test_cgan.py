@@ -9,7 +9,6 @@ import pytest
 
 from cgan.cgan import CGAN, ConditionalDCGAN
 from cgan.cgan import main as cgan_main
-from common.training import compiled_step, match_xla
 from conftest import REPO, assert_frozen_d_contract, call_main, changed, snapshot
 from tiny import TinyCGAN, TinyConditionalDCGAN, stateful_layer_kinds
 
@@ -70,24 +69,6 @@ def test_d_learns_in_its_own_step_and_the_combined_step_trains_g_alone(model):
     # and D still learns afterwards: freezing it for G did not freeze it for good
     model.discriminator.train_on_batch([images, labels.reshape(-1, 1)], np.zeros((16, 1)))
     assert changed(d_before, model.discriminator.trainable_weights)
-
-
-@pytest.mark.parametrize("cls", list(TINY.values()), ids=lambda cls: cls.__name__)
-def test_fused_train_step_equals_keras_gan_loop(tmp_path, cls):
-    """The compiled step does what Keras-GAN's CGAN loop does, call by call:
-    generated images for the real labels in D's step, sampled labels in G's."""
-    fused = cls(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=3)
-    explicit = cls(dataset=tiny_mnist(), out_dir=str(tmp_path), seed=3)
-    imgs, labels, noise, sampled = fused.draw_batch(np.random.default_rng(0), 16)
-    compiled_step(fused)(imgs, labels, noise, sampled)
-    match_xla(explicit)  # the explicit calls compiled as train() compiles its step
-    gen_imgs = explicit.generator.predict([noise, labels], verbose=0)
-    explicit.discriminator.train_on_batch([imgs, labels], np.ones((16, 1)))
-    explicit.discriminator.train_on_batch([gen_imgs, labels], np.zeros((16, 1)))
-    explicit.combined.train_on_batch([noise, sampled], np.ones((16, 1)))
-    for a, b in zip(fused.generator.weights + fused.discriminator.weights,
-                    explicit.generator.weights + explicit.discriminator.weights):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6, err_msg=a.path)
 
 
 def test_train_writes_labelled_grid_and_loadable_conditional_generator(tmp_path):

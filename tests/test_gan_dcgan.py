@@ -1,7 +1,8 @@
 """The class API promises of GAN and DCGAN: the real networks map noise to images,
-D learns in its own step, the combined step trains G alone, the fused step is
-Keras-GAN's loop, subclasses train, train() leaves a grid and a loadable generator.
-The mechanics run on tiny subclasses (tests/tiny.py)."""
+D learns in its own step, the combined step trains G alone, subclasses train,
+train() leaves a grid and a loadable generator. The mechanics run on tiny
+subclasses (tests/tiny.py); tests/test_recipes.py holds the compiled step
+against Keras-GAN's loop."""
 import os
 
 import keras
@@ -10,7 +11,6 @@ import pytest
 
 from conftest import REPO, assert_frozen_d_contract, changed, snapshot
 from common.data import ArrayImages, sine_paintings
-from common.training import compiled_step, match_xla
 from dcgan.dcgan import DCGAN
 from gan.gan import GAN
 from tiny import TinyDCGAN, TinyGAN, stateful_layer_kinds
@@ -87,29 +87,6 @@ def test_train_writes_grid_and_loadable_generator_and_trains_both_networks(model
     assert out.shape == (3, 28, 28, 1) and np.all(np.abs(out) <= 1.0)
     np.testing.assert_allclose(out, model.generator.predict(noise, verbose=0), atol=1e-6)
     keras.models.load_model(tmp_path / "saved_model" / "discriminator.keras")
-
-
-@pytest.mark.parametrize("cls", list(TINY.values()), ids=lambda cls: cls.__name__)
-def test_fused_train_step_equals_explicit_train_on_batch_calls(cls, tmp_path):
-    fused = cls(out_dir=str(tmp_path), seed=3)
-    explicit = cls(out_dir=str(tmp_path), seed=3)
-    rng = np.random.default_rng(0)
-    fused.dataset = explicit.dataset = ArrayImages(
-        rng.uniform(-1, 1, (64, 28, 28, 1)).astype("float32"))
-    batch = fused.draw_batch(rng, 16)
-    # GAN draws fresh noise for G's step (Keras-GAN's gan.py); DCGAN reuses D's.
-    imgs, noise, g_noise = batch if len(batch) == 3 else (*batch, batch[1])
-    compiled_step(fused)(*batch)
-    match_xla(explicit)  # the explicit calls compiled as train() compiles its step
-    # Keras-GAN's loop, call by call
-    gen_imgs = explicit.generator.predict(noise, verbose=0)
-    explicit.discriminator.train_on_batch(imgs, np.ones((16, 1)))
-    explicit.discriminator.train_on_batch(gen_imgs, np.zeros((16, 1)))
-    explicit.combined.train_on_batch(g_noise, np.ones((16, 1)))
-    for a, b in zip(fused.generator.weights + fused.discriminator.weights,
-                    explicit.generator.weights + explicit.discriminator.weights):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6,
-                                   err_msg=f"{cls.__name__}: {a.path}")
 
 
 def test_gan_on_sine_paintings_draws_curves(tmp_path):
