@@ -117,15 +117,20 @@ def biases_before_batchnorm(model):
 @pytest.fixture
 def float64():
     """Models built from here on hold and compute float64 (JAX only with x64
-    on), on TensorFlow and JAX (see the module's docstring)."""
+    on), on TensorFlow and JAX (see the module's docstring). Keras keeps
+    the default layer policy once it was read (a model loaded earlier in this
+    process reads it): both the float type and that policy change."""
     backend, previous = keras.backend.backend(), keras.config.floatx()
+    previous_policy = keras.config.dtype_policy()
     if backend != "torch":
         keras.config.set_floatx("float64")
+        keras.config.set_dtype_policy("float64")
     if backend == "jax":
         import jax
         jax.config.update("jax_enable_x64", True)
     yield
     keras.config.set_floatx(previous)
+    keras.config.set_dtype_policy(previous_policy)
     if backend == "jax":
         jax.config.update("jax_enable_x64", False)
 
