@@ -246,15 +246,39 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
 
     A compiled step holds the weights each model trained, and its optimizer,
     when it was compiled: when a layer has been frozen or unfrozen since
-    (`layer.trainable`) or a model compiled again, it is compiled again."""
+    (`layer.trainable`) or a model compiled again, it is compiled again. It
+    also holds, as constants, the Python numbers the step read (a label
+    value, `n_critic`, a clip value, an optimizer's beta): when one of
+    `python_settings` has changed since, it is compiled again. (A learning
+    rate is a variable of its optimizer, read afresh at every step.)"""
     models = backends.held_models(gan)
-    trainable = ([id(weight) for model in models for weight in model.trainable_weights]
-                 + [id(getattr(model, "optimizer", None)) for model in models])
-    if getattr(gan, "_compiled_for", trainable) != trainable:
+    compiled_for = ([id(weight) for model in models for weight in model.trainable_weights]
+                    + [id(getattr(model, "optimizer", None)) for model in models]
+                    + [python_settings(gan, models)])
+    if getattr(gan, "_compiled_for", compiled_for) != compiled_for:
         vars(gan).pop("_compiled_train_step", None)
-    gan._compiled_for = trainable
+    gan._compiled_for = compiled_for
     return backends.current().compiled_step(gan, jit_compile=jit_compile, batch_size=batch_size,
                                              steps=steps, verbose=verbose)
+
+
+def python_settings(gan, models):
+    """The plain Python values a traced, jitted or recorded step may have
+    read as constants: `gan`'s public numbers, bools and strings (a label
+    value, `n_critic`, a clip value) and its models' optimizers' settings
+    (betas, epsilon, clipping), the learning rate aside (a variable).
+    `jit_compile` is how the backend compiles, not a value the step reads."""
+    scalars = (bool, int, float, str, type(None))
+    settings = sorted((name, value) for name, value in vars(gan).items()
+                      if not name.startswith("_") and name != "jit_compile"
+                      and isinstance(value, scalars))
+    for model in models:
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None:
+            config = optimizer.get_config()
+            settings.append(sorted((name, repr(value)) for name, value in config.items()
+                                   if name != "learning_rate"))
+    return settings
 
 
 def _to_floats(logs):
