@@ -22,7 +22,7 @@ from test_recipes import synthetic_photo
 from tiny import TinyACGAN, TinyCGAN, TinyConditionalDCGAN, TinyDCGAN, TinySRGAN
 
 # model -> (steps, whether its data set has labels)
-MNIST_MODELS = {GAN: (300, False), TinyDCGAN: (200, False), TinyCGAN: (200, True),
+MNIST_MODELS = {GAN: (600, False), TinyDCGAN: (200, False), TinyCGAN: (200, True),
                 TinyConditionalDCGAN: (200, True), TinyACGAN: (200, True)}
 
 
@@ -38,9 +38,10 @@ def test_a_few_hundred_steps_bring_generated_digits_closer_to_real_ones(cls, mni
     before = score_generator(gan.generator, n=500, classifier=classifier)
     gan.train(epochs=steps, batch_size=32, sample_interval=steps, quiet=True)
     after = score_generator(gan.generator, n=500, classifier=classifier)
-    # Measured: GAN 41.6 -> 37.9, the others 20-40% closer.
+    # Measured: GAN's distance 0.46-0.54x its start after 600 steps (seeds 0
+    # and 1; after 300 it ranged 0.80-0.99x between machines), the others 20-40% closer.
     assert after["frechet_distance"] < 0.93 * before["frechet_distance"], (before, after)
-    if cls is GAN:  # its noise blobs read as no digit; after 300 steps some do (1.01 -> 1.24)
+    if cls is GAN:  # its noise blobs read as no digit; after 600 steps some do (1.01 -> 1.3)
         assert after["mnist_score"] > before["mnist_score"] + 0.1, (before, after)
 
 
