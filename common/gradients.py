@@ -39,6 +39,14 @@ def input_gradient(fn, x):
     return backends.current().input_gradient(fn, x)
 
 
+# PyTorch has its own draw, so that a recorded step draws afresh at each
+# replay (common/backends/torch.py); elsewhere Keras' draw is that already.
+# Looked up once here, as common.training looks up train_on_batch: looked up
+# at each call, TensorFlow's AutoGraph would trace into importlib and warn
+# ("AutoGraph could not transform <function _gcd_import>") in every run.
+_uniform = getattr(backends.current(), "uniform", keras.random.uniform)
+
+
 def interpolate(real, fake, seed=None):
     """`eps * real + (1 - eps) * fake`, one eps per sample drawn uniformly from
     [0, 1], for `real` and `fake` of the same shape (batch, ...); `seed` is
@@ -47,10 +55,7 @@ def interpolate(real, fake, seed=None):
     real = ops.convert_to_tensor(real)
     fake = ops.cast(fake, real.dtype)
     shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
-    # PyTorch has its own draw, so that a recorded step draws afresh at each
-    # replay (common/backends/torch.py); elsewhere Keras' draw is that already.
-    uniform = getattr(backends.current(), "uniform", keras.random.uniform)
-    eps = uniform(shape, dtype=real.dtype, seed=seed)
+    eps = _uniform(shape, dtype=real.dtype, seed=seed)
     return eps * real + (1.0 - eps) * fake
 
 
