@@ -34,5 +34,5 @@ setup(
     ],
     # Keras 3's other backends (KERAS_BACKEND=jax or torch; README, "Choosing a
     # backend"); TensorFlow stays installed, the default backend.
-    extras_require={"test": ["pytest"], "jax": ["jax>=0.4.30"], "torch": ["torch>=2.1"]},
+    extras_require={"test": ["pytest", "pytest-xdist"], "jax": ["jax>=0.4.30"], "torch": ["torch>=2.1"]},
 )

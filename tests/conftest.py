@@ -2,6 +2,16 @@ import os
 import subprocess
 import sys
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `-n 2` (pytest.ini) runs two worker processes on the two cores: one
+    # thread each. Two frameworks' thread pools on two cores spin against
+    # each other (PyTorch's OpenMP pool slowed a GAN step tenfold).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1")
+
 import numpy as np
 import pytest
 

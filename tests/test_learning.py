@@ -50,9 +50,28 @@ def test_a_few_hundred_srresnet_steps_raise_the_psnr_of_held_out_photos(tmp_path
                            [synthetic_photo(20, (64, 64)), synthetic_photo(21, (64, 64))],
                            hr_size=32)
     gan = TinySRGAN(hr_shape=(32, 32, 3), dataset=photos, out_dir=str(tmp_path),
-                    content_loss="mse", pretrain_steps=200, pretrain_lr=0.001, seed=0)
+                    content_loss="mse", pretrain_steps=300, pretrain_lr=0.003, seed=0)
+    same_start_on_every_backend(gan.generator, seed=0)
     before = gan.measure()
-    gan.train(epochs=200, batch_size=8, sample_interval=200, quiet=True)
+    gan.train(epochs=300, batch_size=8, sample_interval=300, quiet=True)
     after = gan.measure()
-    # Measured: 17.1 -> 20.9 dB (bicubic, the bar to reach: 38.4 dB on these smooth photos).
+    # Measured: 16.7 -> 27.4 dB, the same on every backend (bicubic, the bar to
+    # reach: 38.4 dB on these smooth photos); from NumPy seeds 1-3, +2.6 to +10.8 dB.
     assert after["psnr_srgan"] > before["psnr_srgan"] + 2.0, (before, after)
+
+
+def same_start_on_every_backend(model, seed):
+    """Glorot-uniform kernels drawn with NumPy, for `model`'s convolutions: a
+    seed draws other weights on each backend (keras.random), and this tiny
+    SRResNet learns at very different speeds from different draws (from one
+    of PyTorch's, 200 steps gained 0.2 dB; from TensorFlow's, 3.7 dB); from
+    the same start every backend trains it alike, to float rounding
+    (measured: 16.67 -> 20.44 dB in 200 steps on all three)."""
+    rng = np.random.default_rng(seed)
+    for layer in model._flatten_layers():
+        kernel = getattr(layer, "kernel", None)
+        if kernel is not None and len(kernel.shape) == 4:
+            *window, fan_in, fan_out = kernel.shape
+            size = int(np.prod(window))
+            limit = np.sqrt(6.0 / (size * fan_in + size * fan_out))
+            kernel.assign(rng.uniform(-limit, limit, kernel.shape).astype("float32"))
