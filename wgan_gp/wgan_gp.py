@@ -74,14 +74,7 @@ from common.gradients import gradient_norm, interpolate
 from common.images import save_image_grid
 from common.precision import use_precision
 from common.training import generate, train_on_batch
-
-
-@keras.saving.register_keras_serializable(package="keras_gan_zoo")
-def wasserstein_loss(y_true, y_pred):
-    """mean(y_true * score): with y_true -1 it raises the critic's score, with
-    +1 lowers it. (Registered, so that the saved critic loads with its loss
-    once this module is imported.)"""
-    return ops.mean(y_true * y_pred, axis=-1)
+from common.wasserstein import critic_batches, wasserstein_loss
 
 
 class WGANGP:
@@ -260,11 +253,7 @@ class WGANGP:
         then fresh noise for G's step."""
         if self.dataset is None:
             self.dataset = self.load_data()
-        imgs = self.dataset.sample(rng, batch_size * self.n_critic)
-        imgs = imgs.reshape((batch_size, self.n_critic) + imgs.shape[1:])
-        noise = rng.normal(0, 1, (batch_size, self.n_critic, self.latent_dim)).astype("float32")
-        g_noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
-        return imgs, noise, g_noise
+        return critic_batches(self.dataset, rng, batch_size, self.n_critic, self.latent_dim)
 
     def train_step(self, imgs, noise, g_noise):
         """One generator step: `n_critic` critic steps, each on its own real
