@@ -15,7 +15,7 @@
             stateless step (stateless_call, value_and_grad, stateless_apply);
             on PyTorch autograd (backward, optimizer.apply), as keras.io's
             "custom train step" guides write them. (On JAX and PyTorch only
-            for GAN and DCGAN; the other models' fused column is empty there.)
+            for GAN, DCGAN and LSGAN; the other models' fused column is empty there.)
 
 The backend is Keras' (KERAS_BACKEND); the tables have a backend column, and
 results.csv gains the rows of each backend run (the others' rows are kept).
@@ -79,14 +79,19 @@ def _acc(y, p):
     return keras.ops.mean(training.binary_accuracy(y, p))
 
 
+def _mse(y, p):
+    return keras.ops.mean(keras.losses.mean_squared_error(y, p))
+
+
 # Each reference step returns what the recipe reports at every step, as
 # Keras-GAN prints it and `train()` records it: D's loss and accuracy (the
 # mean over its real and generated batches) and G's loss.
 
 
-def fused_unconditional(gan):
+def fused_unconditional(gan, loss_fn=_bce):
     """GAN and DCGAN: D on real and generated images, then G, by hand (on
-    fresh noise for GAN, on D's noise for DCGAN, as their `draw_batch` gives)."""
+    fresh noise for GAN, on D's noise for DCGAN, as their `draw_batch` gives);
+    LSGAN with the squared error as `loss_fn`."""
     G, D = gan.generator, gan.discriminator
     d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
 
@@ -100,12 +105,12 @@ def fused_unconditional(gan):
         for batch, target in ((imgs, ones), (gen_imgs, zeros)):
             with tf.GradientTape() as tape:
                 validity = D(batch, training=True)
-                loss = _bce(target, validity)
+                loss = loss_fn(target, validity)
                 scaled = d_opt.scale_loss(loss)
             d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
             d_loss, d_acc = d_loss + 0.5 * loss, d_acc + 0.5 * _acc(target, validity)
         with tf.GradientTape() as tape:
-            g_loss = _bce(ones, D(G(g_noise, training=True), training=True))
+            g_loss = loss_fn(ones, D(G(g_noise, training=True), training=True))
             scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
         g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
         return d_loss, d_acc, g_loss
@@ -197,12 +202,55 @@ def fused_super_resolution(gan):
     return step
 
 
+def fused_wasserstein(gan):
+    """WGAN and WGAN-GP: `n_critic` critic updates on mean(D(fake)) -
+    mean(D(real)), each followed by the clip of the critic's weights (WGAN)
+    or with the gradient penalty at random interpolates added (WGAN-GP,
+    nested GradientTapes), then G on -mean(D(G(z)))."""
+    G, D = gan.generator, gan.critic
+    d_opt, g_opt = gan.critic.optimizer, gan.combined.optimizer
+    penalty_weight = getattr(gan, "gradient_penalty_weight", None)
+
+    def score(images):
+        return tf.cast(D(images, training=True), "float32")
+
+    @tf.function(jit_compile=True)
+    def step(imgs, noise, g_noise):
+        d_loss = 0.0
+        for i in range(gan.n_critic):
+            real, fake = imgs[:, i], G(noise[:, i], training=False)
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(score(fake)) - tf.reduce_mean(score(real))
+                if penalty_weight is not None:
+                    eps = tf.random.uniform((tf.shape(real)[0], 1, 1, 1))
+                    x_hat = eps * real + (1 - eps) * tf.cast(fake, real.dtype)
+                    with tf.GradientTape() as inner:
+                        inner.watch(x_hat)
+                        x_score = score(x_hat)
+                    grad = inner.gradient(x_score, x_hat)
+                    norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]) + 1e-12)
+                    loss += penalty_weight * tf.reduce_mean(tf.square(norm - 1.0))
+                scaled = d_opt.scale_loss(loss)
+            d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
+            if penalty_weight is None:
+                for w in D.trainable_variables:
+                    w.assign(tf.clip_by_value(w, -gan.clip_value, gan.clip_value))
+            d_loss += loss / gan.n_critic
+        with tf.GradientTape() as tape:
+            g_loss = -tf.reduce_mean(score(G(g_noise, training=True)))
+            scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
+        g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
+        return d_loss, g_loss
+    return step
+
+
 # ---------------------------------------------------------------------------
 # The same reference for GAN and DCGAN on JAX and on PyTorch
 # ---------------------------------------------------------------------------
 
-def fused_unconditional_jax(gan):
-    """GAN and DCGAN by hand on JAX: one `jax.jit` of the stateless step."""
+def fused_unconditional_jax(gan, loss_fn=_bce):
+    """GAN and DCGAN (LSGAN: `loss_fn` the squared error) by hand on JAX:
+    one `jax.jit` of the stateless step."""
     import jax
     G, D = gan.generator, gan.discriminator
     d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
@@ -211,7 +259,7 @@ def fused_unconditional_jax(gan):
 
     def d_loss(d_trainable, d_state, batch, target):
         validity, d_state = D.stateless_call(d_trainable, d_state, batch, training=True)
-        return _bce(target, validity), (d_state, _acc(target, validity))
+        return loss_fn(target, validity), (d_state, _acc(target, validity))
 
     @jax.jit
     def jitted(state, imgs, noise, g_noise):
@@ -228,7 +276,7 @@ def fused_unconditional_jax(gan):
         def g_loss(g_trainable, g_state):
             fake, g_state = G.stateless_call(g_trainable, g_state, g_noise, training=True)
             validity, _ = D.stateless_call(d_trainable, d_state, fake, training=True)
-            return _bce(ones, validity), g_state
+            return loss_fn(ones, validity), g_state
 
         (loss, g_state), grads = jax.value_and_grad(g_loss, has_aux=True)(g_trainable, g_state)
         g_trainable, g_slots = g_opt.stateless_apply(g_slots, grads, g_trainable)
@@ -245,8 +293,9 @@ def fused_unconditional_jax(gan):
     return step
 
 
-def fused_unconditional_torch(gan):
-    """GAN and DCGAN by hand on PyTorch: autograd and the optimizers' `apply`.
+def fused_unconditional_torch(gan, loss_fn=_bce):
+    """GAN and DCGAN (LSGAN: `loss_fn` the squared error) by hand on PyTorch:
+    autograd and the optimizers' `apply`.
     (G's step runs D in training mode, so D's BatchNorm statistics move too:
     the same arithmetic, a little less care than the recipe's frozen D.)"""
     import torch
@@ -269,23 +318,28 @@ def fused_unconditional_torch(gan):
         d_loss = d_acc = 0.0
         for batch, target in ((imgs, ones), (gen_imgs, keras.ops.zeros_like(ones))):
             validity = D(batch, training=True)
-            loss = _bce(target, validity)
+            loss = loss_fn(target, validity)
             apply(D, d_opt, loss)
             d_loss = d_loss + 0.5 * loss.detach()
             d_acc = d_acc + 0.5 * _acc(target, validity.detach())
-        g_loss = _bce(ones, D(G(g_noise, training=True), training=True))
+        g_loss = loss_fn(ones, D(G(g_noise, training=True), training=True))
         apply(G, g_opt, g_loss)
         return d_loss, d_acc, g_loss.detach()
     return step
 
 
-# The hand-written reference step of each recipe, per backend.
+# The hand-written reference step of each recipe, per backend. (WGAN's and
+# WGAN-GP's are TensorFlow's only, as CGAN's, ACGAN's and SRGAN's.)
 FUSED = {
     "tensorflow": {"unconditional": fused_unconditional, "conditional": fused_conditional,
                    "auxiliary_classifier": fused_auxiliary_classifier,
-                   "super_resolution": fused_super_resolution},
-    "jax": {"unconditional": fused_unconditional_jax},
-    "torch": {"unconditional": fused_unconditional_torch},
+                   "super_resolution": fused_super_resolution,
+                   "least_squares": lambda gan: fused_unconditional(gan, _mse),
+                   "wasserstein": fused_wasserstein},
+    "jax": {"unconditional": fused_unconditional_jax,
+            "least_squares": lambda gan: fused_unconditional_jax(gan, _mse)},
+    "torch": {"unconditional": fused_unconditional_torch,
+              "least_squares": lambda gan: fused_unconditional_torch(gan, _mse)},
 }
 
 
@@ -310,6 +364,9 @@ MODELS = {
     "cgan": ("cgan.cgan", "CGAN", {}, 32, "conditional"),
     "cgan-conv": ("cgan.cgan", "ConditionalDCGAN", {}, 32, "conditional"),
     "acgan": ("acgan.acgan", "ACGAN", {}, 32, "auxiliary_classifier"),
+    "lsgan": ("lsgan.lsgan", "LSGAN", {}, 32, "least_squares"),
+    "wgan": ("wgan.wgan", "WGAN", {}, 32, "wasserstein"),
+    "wgan-gp": ("wgan_gp.wgan_gp", "WGANGP", {}, 32, "wasserstein"),
     "srgan": ("srgan.srgan", "SRGAN", {"content_loss": "mse", "dataset": photos(64)},
               16, "super_resolution"),
     "srgan-vgg": ("srgan.srgan", "SRGAN", {"content_loss": "vgg", "vgg_weights": None,
@@ -362,10 +419,12 @@ def forward_flops(model, batch, input_shape=None):
 
 def step_flops(gan, batch):
     """One recipe step: G forward for D's fake batch, two D training passes,
-    one combined training pass (forward + backward = 3x forward)."""
+    one combined training pass (forward + backward = 3x forward). The
+    Wasserstein GANs repeat the first two `n_critic` times (WGAN-GP's
+    penalty, a third critic pass differentiated twice, is not counted)."""
     g = forward_flops(gan.generator, batch, getattr(gan, "lr_shape", None))
     d = forward_flops(gan.discriminator, batch)
-    return g + 2 * 3 * d + 3 * (g + d)
+    return getattr(gan, "n_critic", 1) * (g + 2 * 3 * d) + 3 * (g + d)
 
 
 def matmul_rate(seconds=3.0, n=2048, dtype="float32"):
@@ -471,7 +530,9 @@ class PlainRunner:
         gan, d = self.gan, self.gan.discriminator
 
         def real_train_on_batch(model, x, y):
-            d.trainable = model is d  # the toggle: D trainable for its step only
+            # The toggle: D trainable for its steps (D itself, or a critic
+            # model around it: WGAN's, WGAN-GP's), frozen for G's.
+            d.trainable = model is not gan.combined
             return model.train_on_batch(x, y, return_dict=True)
 
         original, self.module.train_on_batch = self.module.train_on_batch, real_train_on_batch
