@@ -186,7 +186,7 @@ def _train_and_cache(images, labels, train_idx, held_idx, info, paths, epochs, b
     and `info` (the JSON last: a killed build leaves no JSON, so the next run
     rebuilds). Returns the `Classifier`."""
     import keras
-    from common.training import save_model_atomically
+    from common.saving import save_model_atomically
 
     num_classes = len(info.get("class_names") or []) or NUM_CLASSES
     model = build_classifier_model(seed, images.shape[1:], num_classes)

@@ -47,10 +47,9 @@ slower than float32: the run says so in one sentence and trains in float32.
 The policy is the layers' own (`layer.dtype_policy`), set after the networks
 are built, so the model files build their layers as in float32 and this
 module alone knows about precision. Saved generators are written with the
-float32 policy (`saved_in_float32`): they load and generate in float32 on any
+float32 policy (common/saving.py): they load and generate in float32 on any
 machine. Everything here is Keras, whatever the backend.
 """
-import contextlib
 import functools
 import sys
 
@@ -263,22 +262,6 @@ def resume_precision(gan, stored, say=print):
     if stored and getattr(gan, "requested_precision", None) == "auto" and stored != gan.precision:
         if use_precision(gan, stored, say) == stored:
             say(f"Precision: {stored}, as the run was trained until now.")
-
-
-@contextlib.contextmanager
-def saved_in_float32(model):
-    """While saving `model`: its layers' policies read float32, so the file
-    loads and generates in float32 on any machine (the weights are float32
-    in every precision); the policies are restored afterwards."""
-    layers = list(model._flatten_layers(include_self=True))
-    policies = [layer.dtype_policy for layer in layers]
-    try:
-        for layer in layers:
-            layer.dtype_policy = "float32"
-        yield model
-    finally:
-        for layer, policy in zip(layers, policies):
-            layer.dtype_policy = policy
 
 
 def compute_dtypes(model):

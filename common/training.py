@@ -1,9 +1,12 @@
-"""Training plumbing shared by every model: the compiled step, the loop,
-sample and model saving, progress.
+"""The training loop shared by every model: `fit` runs a model's recipe step
+after step, with samples, history, checkpoints and saved models at every
+sample interval. Its parts live beside it: the compiled step
+(common/step.py), the output folder (common/out_dir.py), saving
+(common/saving.py), the progress line and Ctrl-C (common/progress.py).
 
 A model class supplies the recipe:
   - `train_step(*batch)`: one step of D and G updates, written with
-    `train_on_batch` below, returning a dict of scalar logs;
+    `train_on_batch` (common/step.py), returning a dict of scalar logs;
   - `draw_batch(rng, batch_size)`: the arrays one step consumes (real images,
     noise, labels) drawn with the numpy Generator `rng`;
   - `sample_images(step)`, `generator`, `discriminator`, `out_dir`;
@@ -17,296 +20,37 @@ step costs one call instead of the three
 itself speaks keras, keras.ops and numpy only.
 """
 import contextlib
-import csv
-import inspect
 import os
-import re
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 import time
 
-import keras
 import numpy as np
 
 from common import backends, checkpoints
 from common.errors import UserError
 from common.evaluation import save_class_names
-from common.files import remove_stale_partials, replaced_atomically
 from common.history import History, sample_frames, write_gif
-from common.precision import resume_precision, saved_in_float32
+from common.out_dir import (RUN_OUTPUTS, check_apart, claim_out_dir, data_folder,
+                            default_out_dir, drop_grids_after, earlier_run, prepare_out_dir)
+from common.precision import resume_precision
+from common.progress import Progress, _StopRequest
 from common.run_lock import RunLock
+from common.saving import save_model_atomically
+from common.step import (binary_accuracy, compiled_step, generate, match_xla,
+                         python_settings, set_random_seed, train_on_batch)
 
-
-def binary_accuracy(y_true, y_pred):
-    """Real/fake accuracy that also reads smoothed targets (0.9) as "real"."""
-    return keras.ops.mean(keras.ops.cast(
-        keras.ops.equal(y_true > 0.5, y_pred > 0.5), "float32"), axis=-1)
-
-
-# `model.train_on_batch(x, y)` as operations a compiled step can trace, on the
-# backend Keras runs on (the function itself: nothing to look up while tracing).
-train_on_batch = backends.current().train_on_batch
-# G's images for D's step, as Keras-GAN's `generator.predict(noise)`: inference
-# mode, and on PyTorch without recording an autograd graph nobody uses.
-generate = backends.current().generate
-
-
-def set_random_seed(seed):
-    """`keras.utils.set_random_seed(seed)`: Python's, NumPy's and Keras' random
-    generators (and TensorFlow's where it is loaded), without importing
-    TensorFlow on JAX or PyTorch only to seed it (seconds; common/backends/)."""
-    with backends.tensorflow_left_unloaded():
-        keras.utils.set_random_seed(seed)
-
-
-# ---------------------------------------------------------------------------
-# Where outputs go
-# ---------------------------------------------------------------------------
-
-def default_out_dir(obj):
-    """The folder of the file that defines `obj`'s class (dcgan/ for DCGAN),
-    whatever the working directory; the working directory when there is none.
-
-    When the zoo is installed as a package (`pip install .`), that folder is
-    in site-packages, or cannot be written: runs then go to a folder of the
-    same name under the working directory (./dcgan), and the run says so."""
-    try:
-        folder = os.path.dirname(os.path.abspath(inspect.getfile(type(obj))))
-    except (TypeError, OSError):
-        return os.getcwd()
-    installed = {"site-packages", "dist-packages"} & set(folder.split(os.sep))
-    if installed or not os.access(folder, os.W_OK):
-        fallback = os.path.join(os.getcwd(), os.path.basename(folder))
-        print(f"Note: {folder} is {'an installed package' if installed else 'not writable'}; "
-              f"outputs go to {fallback} (choose another with --out).", file=sys.stderr)
-        return fallback
-    return folder
-
-
-# What a run writes into its --out folder (and all that --overwrite removes).
-RUN_OUTPUTS = ("images", "saved_model", "checkpoints", "logs", "history.csv", "losses.png",
-               "samples.gif")
-_GRID = re.compile(r"^[a-z]+_(\d+)\.png$")  # a sample grid: mnist_1200.png
-
-
-def earlier_run(out_dir):
-    """Whether `out_dir` holds a run's checkpoint, history or sample grids, and
-    the step that run reached: (True, step or None), or (False, None)."""
-    meta = checkpoints.read_meta(out_dir)
-    if meta is not None:
-        return True, meta.get("step")
-    history = os.path.join(out_dir, "history.csv")
-    if os.path.isfile(history):
-        try:
-            with open(history, newline="") as handle:
-                return True, int(list(csv.DictReader(handle))[-1]["step"]) + 1
-        except (OSError, ValueError, IndexError, KeyError, TypeError):
-            return True, None
-    images = os.path.join(out_dir, "images")
-    grids = [int(m.group(1)) for name in (os.listdir(images) if os.path.isdir(images) else [])
-             if (m := _GRID.match(name))]
-    if grids or os.path.isfile(checkpoints.checkpoint_path(out_dir)):
-        return True, max(grids) if grids else None
-    return False, None
-
-
-def claim_out_dir(out_dir, resume=False, overwrite=False):
-    """Make `out_dir` ready for a run: refuse to start a new run over an earlier
-    one (UserError naming --resume and --overwrite), or with `overwrite`
-    remove the earlier run's outputs (`RUN_OUTPUTS`, nothing else); then
-    `prepare_out_dir`. So a folder only ever holds one run, and its
-    samples.gif only that run's grids."""
-    if resume and overwrite:
-        raise UserError("--resume continues the run in --out and --overwrite starts it over: "
-                        "choose one.")
-    found, step = earlier_run(out_dir)
-    resumable = os.path.isfile(checkpoints.checkpoint_path(out_dir))
-    if resume and not resumable:
-        # Never "start without --resume" when that start would be refused in turn.
-        raise UserError(
-            f"No checkpoint to resume from at {checkpoints.checkpoint_path(out_dir)}"
-            + (": the run there cannot be continued; start it over with --overwrite, or "
-               "choose another --out." if found else
-               ": start a new run there without --resume, or point --out at the folder of "
-               "the run to continue."))
-    if found and not resume:
-        if not overwrite:
-            reached = f" (at step {step:,})" if step is not None else ""
-            if not resumable:
-                raise UserError(
-                    f"{out_dir} holds the outputs of a run{reached} but no checkpoint to "
-                    "continue it from: start over with --overwrite (removes its images/, "
-                    "saved_model/, logs/, history.csv, losses.png and samples.gif), or choose "
-                    "another --out.")
-            raise UserError(
-                f"{out_dir} already holds a run{reached}: continue it with --resume, start "
-                "over with --overwrite (removes its images/, saved_model/, checkpoints/, "
-                "logs/, history.csv, losses.png and samples.gif), or choose another --out.")
-        for name in RUN_OUTPUTS:
-            path = os.path.join(out_dir, name)
-            try:
-                if os.path.isdir(path):
-                    shutil.rmtree(path)
-                elif os.path.exists(path):
-                    os.remove(path)
-            except OSError as error:
-                raise UserError(f"--overwrite could not remove {path} ({error.strerror}).") from None
-    prepare_out_dir(out_dir)
-    remove_stale_partials(out_dir, *(os.path.join(out_dir, d) for d in RUN_OUTPUTS[:3]))
-    return out_dir
-
-
-def data_folder(dataset):
-    """The folder a data set reads its images from, or None (arrays, MNIST):
-    its `folder`, else the folder all its files share."""
-    folder = getattr(dataset, "folder", None)
-    if isinstance(folder, str):
-        return folder
-    paths = [path for name in ("paths", "train", "test")
-             for path in (getattr(dataset, name, None) or []) if isinstance(path, str)]
-    try:
-        return os.path.commonpath([os.path.abspath(os.path.dirname(p)) for p in paths]) if paths else None
-    except ValueError:  # files on different drives
-        return None
-
-
-def check_apart(data_dir, out_dir):
-    """Refuse an --out inside the --data folder, or the reverse: the run would
-    train on its own sample grids (or add its output folder as a class), or
-    --overwrite would remove the data."""
-    if not data_dir:
-        return
-    data_real, out_real = os.path.realpath(data_dir), os.path.realpath(out_dir)
-    inside = os.path.commonpath([data_real, out_real])
-    if inside == data_real:
-        raise UserError(f"--out {out_dir} is inside the --data folder {data_dir}: the run would "
-                        "train on its own sample grids; choose an --out outside it.")
-    if inside == out_real:
-        raise UserError(f"--data {data_dir} is inside the --out folder {out_dir}: a run's "
-                        "outputs there could replace the images it trains on; choose an --out "
-                        "that does not hold the data.")
-
-
-def drop_grids_after(out_dir, step):
-    """Remove the sample grids of steps at or after `step`: a resumed run
-    trains them again (the interrupted run saved them, not their checkpoint)."""
-    images = os.path.join(out_dir, "images")
-    for name in os.listdir(images) if os.path.isdir(images) else []:
-        match = _GRID.match(name)
-        if match and int(match.group(1)) >= step:
-            os.remove(os.path.join(images, name))
-
-
-def prepare_out_dir(out_dir):
-    """Create `out_dir`/images and `out_dir`/saved_model, and prove they can be
-    written, before any training time is spent."""
-    try:
-        for sub in ("images", "saved_model"):
-            os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
-        probe = os.path.join(out_dir, ".write-test")
-        with open(probe, "w") as handle:
-            handle.write("ok")
-        os.remove(probe)
-    except OSError as error:
-        raise UserError(f"Output folder {out_dir} cannot be written ({error.strerror}): "
-                        "choose another with --out.") from None
-    return out_dir
-
-
-def save_model_atomically(model, path):
-    """Write `model` to `path` (.keras) through a temporary file
-    (`generator.partial-<pid>.keras`, removed if saving fails), so a run
-    stopped mid-save never leaves a broken file under the final name."""
-    with (replaced_atomically(path, keep_extension=True) as tmp, saved_in_float32(model),
-          backends.tensorflow_left_unloaded()):  # seconds off TensorFlow (common/backends/)
-        model.save(tmp)  # in float32: it loads and generates so on any machine
-    return path
-
-
-# ---------------------------------------------------------------------------
-# The loop
-# ---------------------------------------------------------------------------
-
-def match_xla(gan, jit_compile=None):
-    """Compile D's and the combined model's own `train_on_batch` as the fused
-    step is compiled (on TensorFlow: the same XLA choice); returns the choice."""
-    return backends.current().match_xla(gan, jit_compile)
-
-
-def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False):
-    """`gan.train_step` compiled once into one function, by the Keras backend's
-    module in common/backends/ (cached on the instance): a `tf.function` (with
-    XLA where it is faster here) on TensorFlow, a `jax.jit` of the stateless
-    step on JAX, the step recorded once with torch.fx and replayed on PyTorch.
-    `jit_compile` (None chooses; False: no XLA on TensorFlow, eager on JAX and
-    PyTorch) is kept in `gan.jit_compile` (and in checkpoints, for --resume).
-
-    A compiled step holds the weights each model trained, and its optimizer,
-    when it was compiled: when a layer has been frozen or unfrozen since
-    (`layer.trainable`) or a model compiled again, it is compiled again. It
-    also holds, as constants, the Python numbers the step read (a label
-    value, `n_critic`, a clip value, an optimizer's beta): when one of
-    `python_settings` has changed since, it is compiled again. (A learning
-    rate is a variable of its optimizer, read afresh at every step.)"""
-    models = backends.held_models(gan)
-    compiled_for = ([id(weight) for model in models for weight in model.trainable_weights]
-                    + [id(getattr(model, "optimizer", None)) for model in models]
-                    + [python_settings(gan, models)])
-    if getattr(gan, "_compiled_for", compiled_for) != compiled_for:
-        vars(gan).pop("_compiled_train_step", None)
-    gan._compiled_for = compiled_for
-    return backends.current().compiled_step(gan, jit_compile=jit_compile, batch_size=batch_size,
-                                             steps=steps, verbose=verbose)
-
-
-def python_settings(gan, models):
-    """The plain Python values a traced, jitted or recorded step may have
-    read as constants: `gan`'s public numbers, bools and strings (a label
-    value, `n_critic`, a clip value) and its models' optimizers' settings
-    (betas, epsilon, clipping), the learning rate aside (a variable).
-    `jit_compile` is how the backend compiles, not a value the step reads."""
-    scalars = (bool, int, float, str, type(None))
-    settings = sorted((name, value) for name, value in vars(gan).items()
-                      if not name.startswith("_") and name != "jit_compile"
-                      and isinstance(value, scalars))
-    for model in models:
-        optimizer = getattr(model, "optimizer", None)
-        if optimizer is not None:
-            config = optimizer.get_config()
-            settings.append(sorted((name, repr(value)) for name, value in config.items()
-                                   if name != "learning_rate"))
-    return settings
+# What a model file uses of the plumbing, by the names it has always imported
+# from here, with what this module itself defines.
+__all__ = ["fit", "Snapshots", "Progress", "RUN_OUTPUTS", "binary_accuracy", "check_apart",
+           "claim_out_dir", "compiled_step", "data_folder", "default_out_dir",
+           "drop_grids_after", "earlier_run", "generate", "match_xla", "prepare_out_dir",
+           "python_settings", "save_model_atomically", "set_random_seed", "train_on_batch"]
 
 
 def _to_floats(logs):
     return {name: float(value) for name, value in logs.items()}
-
-
-class _StopRequest:
-    """Ctrl-C (SIGINT) asks the loop to stop after the current step, so the
-    checkpoint it saves is exactly the state after a whole step; a second
-    Ctrl-C interrupts at once."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
 
 
 class Snapshots:
@@ -364,61 +108,6 @@ class Snapshots:
                             "config": gan._run_config},
             durable=final)
 
-
-class Progress:
-    """The progress line: steps done out of `total`, time left, this run's
-    speed (after a resume, only the steps it trained itself) and the mean of
-    each log since the previous update.
-
-    On a terminal it is one line redrawn in place twice a second; when stdout
-    is a file or a pipe (a log, CI) it prints a plain line, no control
-    characters, every `every` seconds, and one at the end."""
-
-    def __init__(self, total, every=10.0, stream=None):
-        self.stream = stream or sys.stdout
-        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.total, self.every = total, 0.5 if self.terminal else every
-        self.first = None  # (time, steps) at the first step, after tracing and compiling
-        self.last_print, self.width = 0.0, 0
-        self.sums, self.count = {}, 0
-
-    def update(self, steps, logs, final=False):
-        """Record the logs of one step (`steps` now done); print when it is time."""
-        now = time.perf_counter()
-        for name, value in logs.items():
-            self.sums[name] = self.sums.get(name, 0.0) + value
-        self.count += 1
-        if self.first is None:
-            self.first = (now, steps)
-        if not final and now - self.last_print < self.every:
-            return
-        self.last_print = now
-        line = self._line(steps, now)
-        self.sums, self.count = {}, 0
-        if self.terminal:
-            padding = " " * max(0, self.width - len(line))
-            self.width = len(line)
-            self.stream.write("\r" + line + padding + ("\n" if final else ""))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def _line(self, steps, now):
-        started, first_steps = self.first
-        speed = (now - started) / (steps - first_steps) if steps > first_steps else None
-        width = len(f"{self.total:,}")
-        parts = [f"{steps:>{width},}/{self.total:,}"]
-        if self.terminal:
-            filled = int(20 * steps / self.total)
-            parts[0] += " [" + "=" * filled + "." * (20 - filled) + "]"
-        if speed is not None:
-            left = speed * (self.total - steps)
-            parts.append(f"{speed * 1e3:.0f} ms/step" if speed < 1 else f"{speed:.1f} s/step")
-            if steps < self.total:
-                parts.append(f"{int(left // 3600)}:{int(left % 3600 // 60):02d}:"
-                             f"{int(left % 60):02d} left")
-        parts += [f"{name} {total / self.count:.4f}" for name, total in self.sums.items()]
-        return " - ".join(parts)
 
 
 def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=False,
