@@ -6,7 +6,7 @@ setup(
     name="keras-gan-zoo",
     version="0.1.0",
     description="The classic GANs of Keras-GAN (GAN, DCGAN, CGAN, ACGAN, SRGAN, LSGAN, "
-                "WGAN, WGAN-GP), "
+                "WGAN, WGAN-GP, InfoGAN), "
                 "one readable class per model, on Keras 3 (TensorFlow, JAX or PyTorch).",
     long_description=open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"),
                           encoding="utf-8").read(),
@@ -15,7 +15,7 @@ setup(
     # Every package of the repository, subpackages included (common.backends):
     # a list written by hand left one out, and `pip install .` could not run a model.
     packages=find_packages(include=["common", "common.*", "gan", "dcgan", "cgan", "acgan",
-                                    "srgan", "lsgan", "wgan", "wgan_gp"]),
+                                    "srgan", "lsgan", "wgan", "wgan_gp", "infogan"]),
     install_requires=[
         "tensorflow>=2.16",  # the first TensorFlow that ships Keras 3
         "tensorboard",  # --tensorboard event files (TensorFlow no longer brings it)
