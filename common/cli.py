@@ -219,9 +219,26 @@ def warn_if_batch_exceeds(batch_size, n_samples, source="the data set"):
 # Start-up: the command line first, then TensorFlow
 # ---------------------------------------------------------------------------
 
+_interrupt_requested = False
+
+
 def _interrupted(signum=None, frame=None):
-    print("\nInterrupted.", file=sys.stderr)
+    global _interrupt_requested
+    if not _interrupt_requested:
+        print("\nInterrupted.", file=sys.stderr)
+    _interrupt_requested = True
     raise SystemExit(130)
+
+
+def _unraisable(hook):
+    """`sys.unraisablehook` for the start-up: a Ctrl-C that lands in a
+    garbage-collection callback (JAX has one) raises its SystemExit where
+    Python can only report and ignore it; it is not reported (`run_cli`
+    exits once the imports are done)."""
+    def quiet_about_ctrl_c(unraisable):
+        if not (_interrupt_requested and isinstance(unraisable.exc_value, SystemExit)):
+            hook(unraisable)
+    return quiet_about_ctrl_c
 
 
 def quiet_tensorflow_log():
@@ -283,6 +300,7 @@ def parse_before_imports(command_line, argv=None):
     from inside an import. The model's `main()` parses the command line again."""
     # Until main() starts (run_cli), Ctrl-C means: stop here, quietly.
     signal.signal(signal.SIGINT, _interrupted)
+    sys.unraisablehook = _unraisable(sys.__unraisablehook__)
     with tensorflow_chatter_hidden():
         parser = command_line()
     parser.parse_args(argv)
@@ -299,6 +317,9 @@ def run_cli(main):
             # Start-up is over: from here Ctrl-C raises KeyboardInterrupt,
             # which training turns into a clean stop with a checkpoint.
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            sys.unraisablehook = sys.__unraisablehook__
+            if _interrupt_requested:  # a Ctrl-C that Python ignored where it landed
+                sys.exit(130)
         try:
             return main(*args, **kwargs)
         except UserError as error:

@@ -214,6 +214,35 @@ def test_ctrl_c_during_start_up_says_interrupted(tmp_path):
     assert "Interrupted." in stderr and "Traceback" not in stderr
 
 
+
+def test_ctrl_c_that_python_ignores_where_it_lands_still_ends_the_start_up(monkeypatch, capsys):
+    """A Ctrl-C during the imports can land in a garbage-collection callback
+    (JAX's), where Python reports the SystemExit and goes on: seen as exit
+    status 0 and a traceback. The start-up says "Interrupted." once and ends
+    with 130 as soon as it can."""
+    import gc
+    monkeypatch.setattr(cli, "_interrupt_requested", False)
+    monkeypatch.setattr(sys, "unraisablehook", cli._unraisable(sys.__unraisablehook__))
+    previous = signal.signal(signal.SIGINT, cli._interrupted)
+
+    def ctrl_c_in_a_gc_callback(phase, info):
+        cli._interrupted()
+    gc.callbacks.append(ctrl_c_in_a_gc_callback)
+    try:
+        gc.collect()  # the SystemExit is raised and ignored here
+    finally:
+        gc.callbacks.remove(ctrl_c_in_a_gc_callback)
+    ran = []
+    try:
+        with pytest.raises(SystemExit) as exit:
+            cli.run_cli(lambda: ran.append(True))()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert exit.value.code == 130 and ran == []
+    stderr = capsys.readouterr().err
+    assert stderr.count("Interrupted.") == 1 and "Traceback" not in stderr
+    assert sys.unraisablehook is sys.__unraisablehook__
+
 # ---------------------------------------------------------------------------
 # 14. Each model's --help describes its own flags
 # ---------------------------------------------------------------------------
