@@ -20,36 +20,8 @@ from common.frozen import frozen
 from common.gradients import gradient_norm
 from common.training import compiled_step
 from conftest import REPO, assert_frozen_d_contract, call_main, changed, run_script, snapshot
+from tiny import TinyWGANGP
 from wgan_gp.wgan_gp import WGANGP, main as wgan_gp_main
-
-
-class TinyWGANGP(WGANGP):
-    """WGAN-GP's recipe on networks of 4 and 8 filters."""
-
-    def build_generator(self):
-        rows, cols = self.img_rows // 4, self.img_cols // 4
-        return keras.Sequential([
-            keras.Input((self.latent_dim,)),
-            layers.Dense(4 * rows * cols, activation="relu"),
-            layers.Reshape((rows, cols, 4)),
-            layers.UpSampling2D(),
-            layers.Conv2D(4, 4, padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=0.8),
-            layers.Activation("relu"),
-            layers.UpSampling2D(),
-            layers.Conv2D(self.channels, 4, padding="same", activation="tanh"),
-        ], name="generator")
-
-    def build_critic(self):
-        return keras.Sequential([
-            keras.Input(self.img_shape),
-            layers.Conv2D(4, 3, strides=2, padding="same"),
-            layers.LeakyReLU(0.2),
-            layers.Conv2D(8, 3, strides=2, padding="same"),
-            layers.LeakyReLU(0.2),
-            layers.Flatten(),
-            layers.Dense(1),
-        ], name="critic")
 
 
 @pytest.fixture

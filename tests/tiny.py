@@ -23,6 +23,8 @@ from cgan.cgan import CGAN, ConditionalDCGAN
 from dcgan.dcgan import DCGAN
 from gan.gan import GAN
 from srgan.srgan import SRGAN
+from wgan.wgan import WGAN
+from wgan_gp.wgan_gp import WGANGP
 
 
 class TinyGAN(GAN):
@@ -52,18 +54,7 @@ class TinyDCGAN(DCGAN):
     """DCGAN's networks with 4 and 8 filters: BatchNorm in both, Dropout in D."""
 
     def build_generator(self):
-        rows, cols = self.img_rows // 4, self.img_cols // 4
-        return keras.Sequential([
-            keras.Input((self.latent_dim,)),
-            layers.Dense(4 * rows * cols, activation="relu"),
-            layers.Reshape((rows, cols, 4)),
-            layers.UpSampling2D(),
-            layers.Conv2D(4, 3, padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=0.8),
-            layers.Activation("relu"),
-            layers.UpSampling2D(),
-            layers.Conv2D(self.channels, 3, padding="same", activation="tanh"),
-        ], name="generator")
+        return small_dcgan_generator(self, kernel_size=3)
 
     def build_discriminator(self):
         return keras.Sequential([
@@ -189,6 +180,57 @@ class TinySRGAN(SRGAN):
         for _ in range(3):
             x = layers.LeakyReLU(0.2)(layers.Conv2D(4, 3, strides=2, padding="same")(x))
         return keras.Model(img, layers.Dense(1, activation="sigmoid")(x), name="discriminator")
+
+
+def small_dcgan_generator(gan, kernel_size):
+    """DCGAN's generator with 4 filters: Dense, two x2 upsamplings, BatchNorm."""
+    rows, cols = gan.img_rows // 4, gan.img_cols // 4
+    return keras.Sequential([
+        keras.Input((gan.latent_dim,)),
+        layers.Dense(4 * rows * cols, activation="relu"),
+        layers.Reshape((rows, cols, 4)),
+        layers.UpSampling2D(),
+        layers.Conv2D(4, kernel_size, padding="same", use_bias=False),
+        layers.BatchNormalization(momentum=0.8),
+        layers.Activation("relu"),
+        layers.UpSampling2D(),
+        layers.Conv2D(gan.channels, kernel_size, padding="same", activation="tanh"),
+    ], name="generator")
+
+
+def small_critic(gan, batchnorm):
+    """A critic of 4 and 8 filters with a linear score; BatchNorm in the
+    second block where the real critic has it (WGAN's, not WGAN-GP's)."""
+    return keras.Sequential([
+        keras.Input(gan.img_shape),
+        layers.Conv2D(4, 3, strides=2, padding="same"),
+        layers.LeakyReLU(0.2),
+        layers.Conv2D(8, 3, strides=2, padding="same"),
+        *([layers.BatchNormalization(momentum=0.8)] if batchnorm else []),
+        layers.LeakyReLU(0.2),
+        layers.Flatten(),
+        layers.Dense(1),
+    ], name="critic")
+
+
+class TinyWGAN(WGAN):
+    """WGAN's recipe on networks of 4 and 8 filters."""
+
+    def build_generator(self):
+        return small_dcgan_generator(self, kernel_size=4)
+
+    def build_critic(self):
+        return small_critic(self, batchnorm=True)
+
+
+class TinyWGANGP(WGANGP):
+    """WGAN-GP's recipe on networks of 4 and 8 filters."""
+
+    def build_generator(self):
+        return small_dcgan_generator(self, kernel_size=4)
+
+    def build_critic(self):
+        return small_critic(self, batchnorm=False)
 
 
 def stateful_layer_kinds(model):
