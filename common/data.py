@@ -259,6 +259,8 @@ def load_training_data(dataset="mnist", path=None, img_size=None, channels=None,
                        labelled=False, folder_size=28, size_multiple=1, verbose=True):
     """What a model's --dataset and --data name, ready to train on.
 
+    - `path` an array file written by `python -m common.prepare`: its
+      images, memory-mapped (`PreparedImages`);
     - `path` a folder: your own images (`ImageFolder`), one subfolder per
       class or none, resized to `img_size` (default `folder_size`); with
       dataset "celeba", faces cropped as the DCGAN face tutorials do.
@@ -276,6 +278,17 @@ def load_training_data(dataset="mnist", path=None, img_size=None, channels=None,
         An `ArrayImages` or `ImageFolder`: `.shape`, `.sample(rng, n)`, and
         with classes `.class_names`, `.num_classes`, `.sample_labelled(rng, n)`.
     """
+    if path and is_prepared_file(path):
+        if dataset in KERAS_DATASETS and dataset != "mnist":
+            raise UserError(f"--dataset {dataset} comes from keras.datasets, so --data {path} "
+                            "has no use: leave out --dataset to train on the prepared images.")
+        images = PreparedImages(path, img_size, channels, verbose=verbose)
+        if labelled and not images.class_names:
+            raise UserError(f"{path} holds no classes (it was prepared from a folder without "
+                            "class subfolders): the conditional models train on one subfolder "
+                            "of images per class.")
+        _check_size(images.shape[0], size_multiple)
+        return images
     if dataset in KERAS_DATASETS and dataset != "mnist" and path:
         raise UserError(f"--dataset {dataset} comes from keras.datasets, so --data {path} has "
                         "no use: leave out --data, or leave out --dataset to train on your "
@@ -436,10 +449,15 @@ def _as_viewed(image):
             from None
 
 
-def open_image(path, channels=None):
+def open_image(path, channels=None, shrink_side=None):
     """The image in file `path` as an image viewer shows it, as a Pillow image
     in mode 'L' (channels 1) or 'RGB' (channels 3; None: 'L' for grey files,
     'RGB' for the others).
+
+    With `shrink_side`, a JPEG is decoded at the smallest of 1/2, 1/4 and 1/8
+    of its size whose shorter side is still at least `shrink_side` (Pillow's
+    `draft`, libjpeg's scaled decoding: 2 to 4 times faster when the image is
+    to be shrunk anyway); other formats are decoded whole.
 
     - turned upright as its EXIF orientation tag says (phone photos);
     - the first frame of a multi-frame file (animated GIF/PNG, multi-page TIFF);
@@ -455,6 +473,8 @@ def open_image(path, channels=None):
     try:
         with Image.open(path) as image:
             image.seek(0)  # the first frame, as a still viewer shows it
+            if shrink_side and image.format == "JPEG":
+                _draft(image, shrink_side)
             image.load()  # decode now: a truncated file fails here, not later
             try:
                 upright = ImageOps.exif_transpose(image)
@@ -485,18 +505,29 @@ def open_image(path, channels=None):
     return viewed
 
 
-def _read_image(path, img_size, channels, crop_fraction=FACE_CROP_FRACTION):
-    """One file to a float32 (img_size, img_size, channels) array in [-1, 1],
-    read as a viewer shows it (`open_image`) and cropped to its centred square
-    (`crop_fraction` of the shorter side). Raises UnreadableImage (the reason)."""
+def _draft(image, shrink_side):
+    """Ask Pillow's JPEG decoder for a reduced scale whose shorter side is at least `shrink_side`."""
+    width, height = image.size
+    scale = shrink_side / max(1, min(width, height))
+    if scale < 0.5:  # libjpeg scales by 1/2, 1/4 or 1/8 only
+        image.draft(None, (int(np.ceil(width * scale)), int(np.ceil(height * scale))))
+
+
+def _read_image(path, img_size, channels, crop_fraction=FACE_CROP_FRACTION, draft=True):
+    """One file to a uint8 (img_size, img_size, channels) array, read as a
+    viewer shows it (`open_image`) and cropped to its centred square
+    (`crop_fraction` of the shorter side), resized bicubic. With `draft`, a
+    JPEG that is shrunk is decoded at reduced scale, never below the size
+    the crop needs (`open_image`'s `shrink_side`). Raises UnreadableImage
+    (the reason)."""
     from PIL import Image
-    image = open_image(path, channels)
+    image = open_image(path, channels, shrink_side=int(np.ceil(img_size / crop_fraction))
+                       if draft else None)
     width, height = image.size
     top, left, side = centre_crop_box(height, width, crop_fraction)
     image = image.crop((left, top, left + side, top + side))
     image = image.resize((img_size, img_size), Image.BICUBIC)
-    pixels = np.asarray(image, dtype=np.uint8)
-    return _to_unit_range(pixels).reshape(img_size, img_size, channels)
+    return np.asarray(image, dtype=np.uint8).reshape(img_size, img_size, channels)
 
 
 class SkipReport:
@@ -628,9 +659,14 @@ class ImageFolder:
     and scaled to [-1, 1]; with one subfolder per class, their labels too.
 
     Only the file list lives in memory, plus decoded images up to
-    `cache_mb` megabytes (a small folder is decoded once); other batches are
-    decoded on demand by a small pool of threads, so the 200k-image CelebA set
-    needs no more memory than that. Unreadable files are skipped, counted once
+    `cache_mb` megabytes, kept at the training size as uint8 (a quarter of
+    float32's memory; a folder that fits is decoded once per run, and 256 MB
+    hold 21,000 64x64 colour images); other batches are decoded on demand by a
+    small pool of threads, so the 200k-image CelebA set needs no more memory
+    than that. JPEGs are decoded at reduced scale when shrunk (`open_image`).
+    `fit` asks for the next batch while a step runs (common/prefetch.py); a
+    folder larger than memory is best written once at the training size with
+    `python -m common.prepare` (docs/data.md). Unreadable files are skipped, counted once
     in `self.skipped` and not read again; the first few are named on stderr
     with the reason when found (`SkipReport`), and images much smaller than
     `img_size` get one warning line (`warn_small_images`). `close()` shuts the threads down
@@ -643,12 +679,15 @@ class ImageFolder:
         channels: 1 or 3; None: 1 when the images are grey, else 3.
         crop_fraction: the centred square's side as a fraction of the shorter
             side (1: the whole square; FACE_CROP_FRACTION for CelebA's faces).
-        cache_mb: megabytes of decoded images kept in memory.
+        cache_mb: megabytes of decoded images kept in memory (uint8).
+        draft: decode JPEGs at reduced scale when they are shrunk (False:
+            every file decoded whole, as before; for comparisons).
     """
 
     def __init__(self, folder, img_size=64, channels=None, crop_fraction=1.0,
-                 cache_mb=IMAGE_CACHE_MB, verbose=True):
+                 cache_mb=IMAGE_CACHE_MB, verbose=True, draft=True):
         self.folder = folder
+        self.draft = draft
         self.img_size = img_size
         self.crop_fraction = crop_fraction
         self.class_names, self.paths, self.labels, loose = list_classes(folder)
@@ -661,11 +700,12 @@ class ImageFolder:
         self._pool = None
         # Fail now, not mid-training, when nothing (or no image of a class) can be read.
         for k, name in enumerate(self.class_names):
-            if not any(self._load(i) is not None for i in np.flatnonzero(self.labels == k)):
+            if not any(self._load_pixels(i) is not None
+                       for i in np.flatnonzero(self.labels == k)):
                 raise UserError(f"Class folder {os.path.join(folder, name)} holds no readable "
                                 f"jpg/png image: add images to it or remove it (every subfolder "
                                 f"of {folder} is a class).")
-        if not self.class_names and not any(self._load(i) is not None for i in range(20)
+        if not self.class_names and not any(self._load_pixels(i) is not None for i in range(20)
                                             if i < len(self.paths)):
             raise UserError(f"None of the first {min(20, len(self.paths))} images in {folder} "
                             "could be read: check that the files are valid jpg/png images.")
@@ -692,13 +732,20 @@ class ImageFolder:
         return len(self.paths)
 
     def _load(self, index):
+        """Image `index` as float32 (img_size, img_size, channels) in [-1, 1], or None when unreadable."""
+        pixels = self._load_pixels(index)
+        return None if pixels is None else _to_unit_range(pixels)
+
+    def _load_pixels(self, index):
+        """Image `index` as uint8 (img_size, img_size, channels), decoded once
+        while the cache has room; None when the file is unreadable."""
         image = self._cache.get(index)
         if image is not None or index in self._bad:
             return image
         reason = "could not be read"
         try:
             image = _read_image(self.paths[index], self.img_size, self.channels,
-                                self.crop_fraction)
+                                self.crop_fraction, self.draft)
         except UnreadableImage as error:
             image, reason = None, str(error)
         with self._lock:
@@ -722,13 +769,13 @@ class ImageFolder:
             missing = sorted({int(i) for i in picks if i not in self._cache})
             if missing and self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
-            read = dict(zip(missing, self._pool.map(self._load, missing))) if missing else {}
+            read = dict(zip(missing, self._pool.map(self._load_pixels, missing))) if missing else {}
             for index in picks:
                 image = read[index] if index in read else self._cache.get(index)
                 if image is not None:
                     indices.append(index)
                     images.append(image)
-        return np.asarray(indices), np.stack(images)
+        return np.asarray(indices), _to_unit_range(np.stack(images))
 
     def sample(self, rng, batch_size):
         """A batch of `batch_size` readable images drawn at random (with replacement)."""
@@ -744,8 +791,8 @@ class ImageFolder:
 
     def load_all(self, limit=None):
         """Every readable image (or the first `limit` files) as one array; for small folders."""
-        loaded = (self._load(i) for i in range(len(self.paths))[:limit])
-        return np.stack([im for im in loaded if im is not None])
+        loaded = (self._load_pixels(i) for i in range(len(self.paths))[:limit])
+        return _to_unit_range(np.stack([im for im in loaded if im is not None]))
 
     def close(self):
         """Shut the decoding threads down; count the skipped files not named yet."""
@@ -753,6 +800,137 @@ class ImageFolder:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+# ---------------------------------------------------------------------------
+# A folder written once at the training size (python -m common.prepare)
+# ---------------------------------------------------------------------------
+
+PREPARED_FORMAT = "keras-gan-zoo prepared images 1"
+
+
+def is_prepared_file(path):
+    """True when `path` is an array file written by `common.prepare` (an .npz
+    holding images.npy and meta.json); an mnist.npz is not one."""
+    if not os.path.isfile(path) or not zipfile.is_zipfile(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return {"images.npy", "meta.json"} <= names
+
+
+def memory_mapped_member(path, name):
+    """The array `name` (e.g. "images.npy") of the uncompressed .npz `path`,
+    memory-mapped read-only: its bytes are read from disk (or the page
+    cache) when indexed, never all at once."""
+    import struct
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise UserError(f"{name} in {path} is compressed, so it cannot be memory-mapped: write "
+                        "the file again with python -m common.prepare.")
+    with open(path, "rb") as handle:
+        handle.seek(info.header_offset)
+        # A zip's local file header: 30 bytes, then the name and an extra field.
+        fields = struct.unpack("<IHHHHHIIIHH", handle.read(30))
+        handle.seek(info.header_offset + 30 + fields[9] + fields[10])
+        version = np.lib.format.read_magic(handle)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(handle)
+        offset = handle.tell()
+    if fortran_order or dtype.hasobject:
+        raise UserError(f"{name} in {path} is not a plain C-ordered array: write the file "
+                        "again with python -m common.prepare.")
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
+
+
+class PreparedImages:
+    """Images written once at the training size by `python -m common.prepare`,
+    read memory-mapped: a batch reads its images' bytes, so the file may be
+    larger than memory, and nothing is decoded while training. The same
+    `sample` and `sample_labelled` as ImageFolder and ArrayImages, and the
+    same batches for the same generator as ArrayImages of the same images.
+
+    Args:
+        path: the .npz file.
+        img_size: the side the model needs; None takes the file's. Another
+            size than the file's is refused (prepare the folder at that size).
+        channels: 1 or 3; the file's channels are turned grey or colour
+            batch by batch when they differ. None keeps them.
+    """
+
+    def __init__(self, path, img_size=None, channels=None, verbose=True):
+        import json
+        self.folder = path  # `data_folder` keeps --out away from it
+        try:
+            self.pixels = memory_mapped_member(path, "images.npy")
+            with np.load(path, allow_pickle=False) as npz:
+                self.meta = json.loads(bytes(npz["meta.json"]).decode())
+                self.labels = npz["labels.npy"].reshape(-1) if "labels.npy" in npz else None
+                self.class_names = [str(name) for name in npz["class_names.npy"]] \
+                    if "class_names.npy" in npz else []
+        except UserError:
+            raise
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise UserError(f"{path} could not be read as a file of prepared images ({error}): "
+                            "write it again with python -m common.prepare.") from None
+        if self.pixels.dtype != np.uint8 or self.pixels.ndim != 4 or \
+                self.pixels.shape[1] != self.pixels.shape[2]:
+            raise UserError(f"{path} holds {self.pixels.dtype} images of shape "
+                            f"{self.pixels.shape}, not uint8 squares: write it again with "
+                            "python -m common.prepare.")
+        if self.labels is not None and len(self.labels) != len(self.pixels):
+            raise UserError(f"{path} holds {len(self.pixels):,} images but {len(self.labels):,} "
+                            "labels: write it again with python -m common.prepare.")
+        side = self.pixels.shape[1]
+        if img_size and img_size != side:
+            raise UserError(f"{path} holds images of {side}x{side}, not {img_size}x{img_size}: "
+                            f"pass --img-size {side}, or prepare the folder at that size "
+                            f"(python -m common.prepare {self.meta.get('folder', 'DIR')} "
+                            f"--img-size {img_size}).")
+        self.channels = channels or self.pixels.shape[3]
+        self.skipped = 0
+        if verbose:
+            classes = (f", {len(self.class_names)} classes ({_names(self.class_names)})"
+                       if self.class_names else ", no classes")
+            print(f"Images: {len(self.pixels):,} prepared images of {side}x{side}x"
+                  f"{self.pixels.shape[3]} in {path} (memory-mapped){classes}.")
+
+    @property
+    def shape(self):
+        return self.pixels.shape[1:3] + (self.channels,)
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+    def __len__(self):
+        return len(self.pixels)
+
+    def _images(self, indices):
+        images = _to_unit_range(self.pixels[np.asarray(indices)])
+        if images.shape[-1] != self.channels:
+            images = (images.mean(axis=-1, keepdims=True) if self.channels == 1
+                      else np.repeat(images, 3, axis=-1))
+        return images
+
+    def sample(self, rng, batch_size):
+        return self._images(rng.integers(0, len(self.pixels), batch_size))
+
+    def sample_labelled(self, rng, batch_size):
+        if self.labels is None:
+            raise UserError(f"{self.folder} holds no classes: the conditional models need "
+                            "images prepared from one subfolder per class.")
+        idx = rng.integers(0, len(self.pixels), batch_size)
+        return self._images(idx), self.labels[idx]
+
+    def load_all(self, limit=None):
+        """Every image (or the first `limit`) in [-1, 1]; for small files."""
+        return self._images(np.arange(len(self.pixels))[:limit])
 
 
 class ArrayImages:

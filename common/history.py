@@ -2,12 +2,20 @@
 and (optionally) TensorBoard event files."""
 import contextlib
 import csv
+import math
 import os
 import re
+import time
 
 import numpy as np
 
+from common.errors import UserError
 from common.files import replaced_atomically
+
+# How often (seconds) the logs recorded since the last read-back are read to
+# the host and checked: within the progress line's shortest interval, so a
+# diverged run stops before its next progress line.
+READ_BACK_SECONDS = 0.5
 
 
 class History:
@@ -16,14 +24,23 @@ class History:
     Rows are kept in memory and flushed at every sample interval. On resume
     the rows of steps after the checkpoint (trained, then lost with the
     interrupted run) are dropped, so the file always matches the weights.
+
+    A step's logs are recorded as the compiled step returns them (tensors on
+    the device), not read back to the host at every step, which would make
+    each step wait for the previous one on JAX and on GPUs: `read_back`
+    turns them into floats every READ_BACK_SECONDS and before anything is
+    written, and stops a run whose loss is not finite, naming the step.
     """
 
     def __init__(self, out_dir, resume_step=None, tensorboard=False):
         self.path = os.path.join(out_dir, "history.csv")
         self.plot_path = os.path.join(out_dir, "losses.png")
+        self.out_dir = out_dir
         self.rows = []
         self.columns = ["step"]
         self._written = 0
+        self._unread = 0  # rows from here on may hold device values
+        self._last_read = time.monotonic()
         if resume_step is not None and os.path.isfile(self.path):
             with open(self.path, newline="") as handle:
                 for row in csv.DictReader(handle):
@@ -42,18 +59,46 @@ class History:
                 self.columns.append(name)
                 self._rewrite = True
 
-    def record(self, step, logs):
-        """Add `logs` (name -> float) for `step`; several calls for one step merge."""
+    def record(self, step, logs, read_back=False):
+        """Add `logs` (name -> float or scalar tensor) for `step`; several
+        calls for one step merge. The logs are read back (`read_back`) when
+        asked, or when READ_BACK_SECONDS have passed since the last time."""
         if self.rows and int(self.rows[-1]["step"]) == step:
             self.rows[-1].update(logs)
+            self._unread = min(self._unread, len(self.rows) - 1)
         else:
             self.rows.append({"step": step, **logs})
         self._add_columns(logs)
-        if self.writer is not None:
-            import tensorflow as tf
-            with self.writer.as_default(step=step):
-                for name, value in logs.items():
-                    tf.summary.scalar(name, value)
+        if read_back or time.monotonic() - self._last_read >= READ_BACK_SECONDS:
+            self.read_back()
+
+    def read_back(self):
+        """Turn the logs recorded since the last call into floats (one wait for
+        the device) and send them to TensorBoard. A loss that is not finite
+        ends the run: its row and those after it are dropped (the history
+        keeps the good steps) and a UserError names the step."""
+        self._last_read = time.monotonic()
+        for k in range(self._unread, len(self.rows)):
+            row = {name: (value if name == "step" else float(value))
+                   for name, value in self.rows[k].items()}
+            if not all(math.isfinite(value) for value in row.values()):
+                del self.rows[k:]
+                self._unread = len(self.rows)
+                self._written = min(self._written, len(self.rows))
+                from common.checkpoints import checkpoint_path
+                logs = {name: value for name, value in row.items() if name != "step"}
+                raise UserError(
+                    f"Training diverged at step {row['step']}: a loss is not finite ({logs}); "
+                    f"the last good checkpoint is kept in "
+                    f"{os.path.dirname(checkpoint_path(self.out_dir))}.")
+            self.rows[k] = row
+            if self.writer is not None:
+                import tensorflow as tf
+                with self.writer.as_default(step=row["step"]):
+                    for name, value in row.items():
+                        if name != "step":
+                            tf.summary.scalar(name, value)
+        self._unread = len(self.rows)
 
     def image(self, step, png_path, name="samples"):
         """Send a sample grid PNG to TensorBoard (when it is on)."""
@@ -68,7 +113,14 @@ class History:
             tf.summary.image(name, pixels[None, ..., :3], max_outputs=1)
 
     def flush(self):
-        """Write new rows to history.csv (all rows when columns changed)."""
+        """Write new rows to history.csv (all rows when columns changed), read
+        back first; a diverged run's good rows are written before it stops."""
+        try:
+            self.read_back()
+        finally:
+            self._write_rows()
+
+    def _write_rows(self):
         rows = self.rows if self._rewrite else self.rows[self._written:]
         # A new header rewrites the whole file (through a temporary one, so a
         # stopped run never leaves half of it); new rows are appended.
@@ -91,6 +143,7 @@ class History:
         It is redrawn at every sample interval, so it stays cheap whatever the
         run's length: at most `max_points` points a curve (the raw curve
         thinned, the smoothed one a running mean over the whole history)."""
+        self.read_back()
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt

@@ -33,7 +33,8 @@ class _StopRequest:
 class Progress:
     """The progress line: steps done out of `total`, time left, this run's
     speed (after a resume, only the steps it trained itself) and the mean of
-    each log since the previous update.
+    each log since the previous update. The logs may be tensors on the
+    device: they are read back only when a line is printed.
 
     On a terminal it is one line redrawn in place twice a second; when stdout
     is a file or a pipe (a log, CI) it prints a plain line, no control
@@ -45,13 +46,13 @@ class Progress:
         self.total, self.every = total, 0.5 if self.terminal else every
         self.first = None  # (time, steps) at the first step, after tracing and compiling
         self.last_print, self.width = 0.0, 0
-        self.sums, self.count = {}, 0
+        self.pending, self.count = {}, 0
 
     def update(self, steps, logs, final=False):
         """Record the logs of one step (`steps` now done); print when it is time."""
         now = time.perf_counter()
         for name, value in logs.items():
-            self.sums[name] = self.sums.get(name, 0.0) + value
+            self.pending.setdefault(name, []).append(value)
         self.count += 1
         if self.first is None:
             self.first = (now, steps)
@@ -59,7 +60,7 @@ class Progress:
             return
         self.last_print = now
         line = self._line(steps, now)
-        self.sums, self.count = {}, 0
+        self.pending, self.count = {}, 0
         if self.terminal:
             padding = " " * max(0, self.width - len(line))
             self.width = len(line)
@@ -82,5 +83,6 @@ class Progress:
             if steps < self.total:
                 parts.append(f"{int(left // 3600)}:{int(left % 3600 // 60):02d}:"
                              f"{int(left % 60):02d} left")
-        parts += [f"{name} {total / self.count:.4f}" for name, total in self.sums.items()]
+        parts += [f"{name} {sum(float(v) for v in values) / len(values):.4f}"
+                  for name, values in self.pending.items()]
         return " - ".join(parts)

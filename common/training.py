@@ -35,6 +35,7 @@ from common.history import History, sample_frames, write_gif
 from common.out_dir import (RUN_OUTPUTS, check_apart, claim_out_dir, data_folder,
                             default_out_dir, drop_grids_after, earlier_run, prepare_out_dir)
 from common.precision import resume_precision
+from common.prefetch import prefetched_batches
 from common.progress import Progress, _StopRequest
 from common.run_lock import RunLock
 from common.saving import save_model_atomically
@@ -209,7 +210,7 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
 
     out_dir, history = gan.out_dir, None
     started, start_step = time.perf_counter(), done
-    logs, snapshots = {}, None
+    logs, snapshots, batches = {}, None, None
     step_seconds, eval_seconds, other_seconds = [], [], 0.0
     # Ctrl-C from here on stops after a whole step with every file a run
     # leaves written (the GIF included), never between two of them.
@@ -224,16 +225,18 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
             step_fn = compiled_step(gan, jit_compile, batch_size, epochs - done,
                                     verbose=not quiet)
             progress = None if quiet else Progress(epochs)
+            # The batch of the next step is drawn while this one runs (common/prefetch.py).
+            batches = prefetched_batches(gan, batch_size, epochs - done)
             for step in range(done, epochs):
                 tick = time.perf_counter()
-                logs = _to_floats(step_fn(*gan.draw_batch(gan.rng, batch_size)))
+                # Left on the device: read back when printed or written (common/history.py).
+                logs = step_fn(*batches.next())
                 tock = time.perf_counter()
                 step_seconds.append(tock - tick)
-                if not all(np.isfinite(v) for v in logs.values()):
-                    raise UserError(
-                        f"Training diverged at step {step}: a loss is not finite ({logs}); the last "
-                        f"good checkpoint is kept in {os.path.dirname(checkpoints.checkpoint_path(gan.out_dir))}.")
-                history.record(step, logs)
+                # A loss that is not finite stops the run (UserError naming the step) at
+                # the next read-back: within READ_BACK_SECONDS, and before anything is saved.
+                history.record(step, logs, read_back=step % sample_interval == 0
+                               or step == epochs - 1 or stop.requested)
                 last = step == epochs - 1
                 if evaluate is not None and eval_interval and (step % eval_interval == 0 or last):
                     started_eval = time.perf_counter()
@@ -266,6 +269,8 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
             if not chief:
                 shutil.rmtree(gan.out_dir, ignore_errors=True)
                 gan.out_dir = out_dir
+            if batches is not None:  # a batch being drawn ahead is waited for and dropped
+                batches.close()
             close = getattr(getattr(gan, "dataset", None), "close", None)
             if callable(close):  # its thread pool; it starts again if the data set is used again
                 close()
@@ -280,7 +285,7 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
     skipped = getattr(getattr(gan, "dataset", None), "skipped", 0)
     if skipped:
         say(f"Skipped {skipped} unreadable image file(s).")
-    return logs
+    return _to_floats(logs)
 
 
 def _reached(gan):
