@@ -695,7 +695,11 @@ class ImageFolder:
         self.skipped = 0
         self._bad = set()
         self._report = SkipReport()
+        # The cache: one uint8 array of slots, filled as images are first
+        # decoded (the memory is taken as it is written), and for each file
+        # its slot or -1, so a batch of cached images is one gather.
         self._cache, self._cache_left = {}, cache_mb * 2**20
+        self._slots, self._slot_of = None, np.full(len(self.paths), -1, np.int64)
         self._lock = threading.Lock()  # the pool's threads report bad files at once
         self._pool = None
         # Fail now, not mid-training, when nothing (or no image of a class) can be read.
@@ -753,8 +757,15 @@ class ImageFolder:
                 self._bad.add(index)
                 self.skipped += 1
                 self._report.add(self.paths[index], reason)
-            elif image is not None and image.nbytes <= self._cache_left:
-                self._cache[index] = image
+            elif image is not None and image.nbytes <= self._cache_left \
+                    and index not in self._cache:
+                if self._slots is None:
+                    capacity = min(len(self.paths), int(self._cache_left // image.nbytes))
+                    self._slots = np.empty((capacity,) + image.shape, np.uint8)
+                slot = len(self._cache)
+                self._slots[slot] = image
+                self._cache[index] = self._slots[slot]
+                self._slot_of[index] = slot  # set last: a batch reading it finds the image there
                 self._cache_left -= image.nbytes
         return image
 
@@ -762,20 +773,28 @@ class ImageFolder:
         """Indices and images of `batch_size` readable files drawn at random
         (with replacement, as Keras-GAN draws its batches)."""
         from concurrent.futures import ThreadPoolExecutor
-        indices, images = [], []
-        while len(images) < batch_size:
-            picks = rng.integers(0, len(self.paths), batch_size - len(images))
+        indices, images, count = [], [], 0
+        while count < batch_size:
+            picks = rng.integers(0, len(self.paths), batch_size - count)
+            slots = self._slot_of[picks]
+            if (slots >= 0).all():  # all in the cache: one gather
+                indices.append(picks)
+                images.append(self._slots[slots])
+                count += len(picks)
+                continue
             # Images in the cache are taken from it; the pool decodes the others.
             missing = sorted({int(i) for i in picks if i not in self._cache})
             if missing and self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
             read = dict(zip(missing, self._pool.map(self._load_pixels, missing))) if missing else {}
-            for index in picks:
-                image = read[index] if index in read else self._cache.get(index)
-                if image is not None:
-                    indices.append(index)
-                    images.append(image)
-        return np.asarray(indices), _to_unit_range(np.stack(images))
+            found = [(index, read[index] if index in read else self._cache.get(index))
+                     for index in picks]
+            found = [(index, image) for index, image in found if image is not None]
+            if found:
+                indices.append(np.asarray([index for index, _ in found]))
+                images.append(np.stack([image for _, image in found]))
+                count += len(found)
+        return np.concatenate(indices), _to_unit_range(np.concatenate(images))
 
     def sample(self, rng, batch_size):
         """A batch of `batch_size` readable images drawn at random (with replacement)."""
