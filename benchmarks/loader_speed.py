@@ -8,8 +8,9 @@ simulation what a GPU user would see (docs/performance.md):
              at reduced scale when shrunk, Pillow's `draft`), images/s per
              CPU core, and how far apart their pixels are;
   loader     `ImageFolder.sample` batch after batch, images/s over the first
-             pass (len(folder) images drawn, most decoded for the first time)
-             and the later ones: today's (whole decode, a 256 MB cache of
+             pass (len(folder) images drawn, most decoded for the first time),
+             the next ones, and settled (every file offered to the cache
+             first, as in a long run): today's (whole decode, a 256 MB cache of
              float32: 5,461 images of 64x64x3) and the new (scaled decode, the
              same 256 MB of uint8: 21,845 images), and the array file of
              `python -m common.prepare` (memory-mapped);
@@ -119,16 +120,26 @@ def decode_rates(paths, img_size=IMG_SIZE, limit=400):
             "max_abs_difference": int(difference.max())}
 
 
-def loader_rates(loader, passes=3, batch=BATCH, seed=0):
-    """Images/s of `loader.sample` per pass (len(loader) images drawn each)."""
+def loader_rates(loader, passes=3, batch=BATCH, seed=0, settled=True):
+    """Images/s of `loader.sample` per pass (len(loader) images drawn each,
+    with replacement, so a pass leaves a third of a folder undecoded); with
+    `settled`, one more pass after every file was offered to the cache
+    (untimed): what a long run settles at."""
     rng = np.random.default_rng(seed)
     per_pass = max(1, len(loader) // batch)
-    rates = []
-    for _ in range(passes):
+
+    def one_pass():
         tick = time.perf_counter()
         for _ in range(per_pass):
             loader.sample(rng, batch)
-        rates.append(per_pass * batch / (time.perf_counter() - tick))
+        return per_pass * batch / (time.perf_counter() - tick)
+
+    rates = [one_pass() for _ in range(passes)]
+    if settled:
+        for index in range(len(loader)):
+            if hasattr(loader, "_load_pixels"):
+                loader._load_pixels(index)
+        rates.append(one_pass())
     close = getattr(loader, "close", None)
     if close:
         close()
@@ -265,7 +276,8 @@ def main(argv=None):
                 rates = loader_rates(make(folder), args.passes)
                 results["loader"][name] = rates
                 print(f"loader {name:>8}: " + ", ".join(
-                    f"pass {k + 1} {rate:,.0f} images/s" for k, rate in enumerate(rates)))
+                    f"pass {k + 1} {rate:,.0f}" for k, rate in enumerate(rates[:-1])) +
+                    f", settled {rates[-1]:,.0f} images/s")
             print(f"  (common.prepare wrote the file in {prepare_seconds:.1f} s)")
     if args.only in (None, "training"):
         with tempfile.TemporaryDirectory() as tmp:
