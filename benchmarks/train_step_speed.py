@@ -60,6 +60,7 @@ with tensorflow_chatter_hidden():
 
     from common import backends, precision, training
     from common.history import History
+    from common.run_state import run_state
 
     BACKEND = backends.name()
     if BACKEND == "tensorflow":
@@ -511,7 +512,7 @@ class TrainRunner:
         finally:
             if threshold is not None:
                 backend.TIME_XLA_FROM_STEPS = threshold
-        timing = self.gan.fit_timing
+        timing = run_state(self.gan).timing
         self.other_seconds += timing["other_seconds"]
         self.eval_seconds += timing["eval_seconds"]
         self.steps += steps + 2

@@ -47,14 +47,15 @@ from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model, Sequential
 
-from common import data, training
+from common import data
 from common.frozen import frozen
 from common.images import class_grid_inputs, save_class_grid
+from common.model import GANModel
 from common.precision import use_precision
 from common.training import binary_accuracy, generate, train_on_batch
 
 
-class CGAN:
+class CGAN(GANModel):
     arch = "mlp"  # --arch: Keras-GAN's multilayer perceptrons
 
     def __init__(self, img_shape=(28, 28, 1), num_classes=None, latent_dim=100, dataset=None,
@@ -84,10 +85,7 @@ class CGAN:
         self.num_classes = num_classes
         self.latent_dim = latent_dim
         self.dataset = dataset
-        self.out_dir = out_dir or training.default_out_dir(self)
-        if seed is not None:
-            training.set_random_seed(seed)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(out_dir, seed)  # out_dir, seeds and rng (common/model.py)
         # The same inputs for every sample grid, so grids are comparable:
         # one column per class (at most 10 shown), one noise vector per row.
         self.sample_noise, self.sample_labels = class_grid_inputs(
@@ -223,17 +221,8 @@ class CGAN:
                 "g_loss": g["loss"]}
 
     def train(self, epochs, batch_size=32, sample_interval=1000, **options):
-        """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
-        Called again on this object it trains `epochs` more steps of the same
-        run, as Keras' `fit` does; with `resume=True` (another object or
-        process) `epochs` is the total the run should reach.
-
-        Every `sample_interval` steps (and at the end) a sample grid goes to
-        `<out>/images/`, the models to `<out>/saved_model/` and a checkpoint
-        to `<out>/checkpoints/`. `options` (quiet, resume, tensorboard, ...)
-        are those of `common.training.fit`.
-        """
-        return training.fit(self, epochs, batch_size, sample_interval, **options)
+        """`GANModel.train` (common/model.py) with Keras-GAN's defaults for CGAN."""
+        return super().train(epochs, batch_size, sample_interval, **options)
 
     def sample_images(self, step):
         """Save a grid with one column per class, labelled with its name, and
@@ -243,7 +232,6 @@ class CGAN:
                                self.class_names,
                                os.path.join(self.out_dir, "images", f"mnist_{step}.png"))
 
-    save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
 
 
 class ConditionalDCGAN(CGAN):

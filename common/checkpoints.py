@@ -1,9 +1,10 @@
 """Checkpoints: everything a run needs to continue exactly where it stopped.
 
 One checkpoint is one file, `<out>/checkpoints/latest.npz`, holding every
-variable of the generator, the discriminator and the combined model (weights,
-BatchNorm moving statistics, dropout seed states), both optimizers' states,
-the arrays the model samples with (the fixed sample noise), the step count,
+variable of the networks the model declares (common/model.py: the generator,
+the discriminator, the combined model and any other; weights, BatchNorm
+moving statistics, dropout seed states), their optimizers' states, the
+arrays the model samples with (`sample_arrays`: the fixed sample noise), the step count,
 the numpy random state and, on PyTorch, torch's (its Dropout draws from it). It is written to a temporary file and renamed
 over the old one, so a run killed at any moment, even mid-save, leaves the
 previous checkpoint or the new one, never a broken file.
@@ -25,7 +26,6 @@ from common.errors import UserError
 from common.files import replaced_atomically
 
 CHECKPOINT_NAME = "latest.npz"
-_FIXED_ARRAYS = ("sample_noise", "sample_labels")
 _RANDOM_STATE = "random_state_"  # + a generator's name (common.backends.global_random_state)
 
 
@@ -34,21 +34,31 @@ def checkpoint_path(out_dir):
 
 
 def _optimizers(gan):
-    return [model.optimizer for model in (gan.discriminator, gan.combined)]
+    """{id: (optimizer, the first declared network it trains)}, in the order
+    the model declares its networks (common/model.py); networks that share
+    an optimizer (SRGAN's SRResNet and combined model) share its entry."""
+    optimizers = {}
+    for network in gan.networks().values():
+        optimizer = getattr(network, "optimizer", None)
+        if optimizer is not None and id(optimizer) not in optimizers:
+            optimizers[id(optimizer)] = (optimizer, network)
+    return list(optimizers.values())
 
 
 def _state_variables(gan):
-    """The variables that make up a run's state, in a fixed order."""
-    for optimizer, model in zip(_optimizers(gan), (gan.discriminator, gan.combined)):
+    """The variables that make up a run's state, in a fixed order: every
+    variable of the networks the model declares, then their optimizers'."""
+    optimizers = _optimizers(gan)
+    for optimizer, model in optimizers:
         if not optimizer.built:  # optimizers build lazily at their first step
             strategy = getattr(model, "_distribute_strategy", None)  # see common/backends/tensorflow_distribute.py
             with strategy.scope() if strategy else contextlib.nullcontext():
                 optimizer.build(model.trainable_variables)
+    networks = list(gan.networks().values())
     # Metrics restart at every step (as train_on_batch resets them): not state.
-    seen = {id(v) for model in (gan.discriminator, gan.combined) for metric in model.metrics
-            for v in metric.variables}
+    seen = {id(v) for model in networks for metric in model.metrics for v in metric.variables}
     variables = []
-    for source in (gan.generator, gan.discriminator, gan.combined, *_optimizers(gan)):
+    for source in (*networks, *(optimizer for optimizer, _ in optimizers)):
         for variable in source.variables:
             if id(variable) not in seen:
                 seen.add(id(variable))
@@ -68,7 +78,7 @@ def save_checkpoint(gan, step, extra=None, durable=True):
     path = checkpoint_path(gan.out_dir)
     variables = _state_variables(gan)
     arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
-    for name in _FIXED_ARRAYS:
+    for name in gan.sample_arrays:
         if getattr(gan, name, None) is not None:
             arrays[name] = np.asarray(getattr(gan, name))
     meta = {"step": int(step), "rng": gan.rng.bit_generator.state,
@@ -145,7 +155,7 @@ def load_checkpoint(gan, config=None, warn=print):
              f"it goes on with {_show(now)}.")
     for variable, index in zip(variables, order):
         variable.assign(arrays[stored[index]])
-    for name in _FIXED_ARRAYS:
+    for name in gan.sample_arrays:
         if name in arrays:
             setattr(gan, name, arrays[name])
     gan.rng.bit_generator.state = meta["rng"]

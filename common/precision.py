@@ -55,9 +55,9 @@ import sys
 
 import keras
 
-from common.backends import held_models
 from common.cli import PRECISIONS  # noqa: F401  (the names --precision accepts)
 from common.errors import UserError
+from common.run_state import trained_networks
 
 _HALF = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
 
@@ -213,8 +213,8 @@ def set_policy(model, policy, float32_layers=()):
 
 
 def _compiled_models(gan):
-    """The models of `gan` that have an optimizer (D, combined, SRGAN's srresnet ...)."""
-    return [model for model in held_models(gan) if getattr(model, "optimizer", None) is not None]
+    """The networks of `gan` that have an optimizer (D, combined, SRGAN's srresnet ...)."""
+    return [model for model, _ in trained_networks(gan)]
 
 
 def _use_loss_scaling(gan, scale):
@@ -233,21 +233,21 @@ def _use_loss_scaling(gan, scale):
             model.optimizer = replaced[id(optimizer)]
 
 
-def use_precision(gan, precision="float32", say=print, also=()):
-    """Make `gan`'s generator and discriminator, and the models `also` (other
-    networks the GAN trains through), compute in `precision` (see the
-    module's docstring); returns the precision chosen (see `choose`), which
-    is also kept in `gan.precision`. Call it once the networks are built and
-    compiled, before they train."""
-    convolutional = any(isinstance(layer, _CONVOLUTIONS) for model in (gan.generator,
-                                                                        gan.discriminator)
+def use_precision(gan, precision="float32", say=print):
+    """Make the networks `gan` declares in `precision_networks()` (G and D,
+    and any other network the GAN trains through or reads: InfoGAN's Q head,
+    SRGAN's VGG19) compute in `precision` (see the module's docstring);
+    returns the precision chosen (see `choose`), which is also kept in
+    `gan.precision`. Call it once the networks are built and compiled,
+    before they train."""
+    networks = gan.precision_networks()
+    convolutional = any(isinstance(layer, _CONVOLUTIONS) for model in networks
                         for layer in model._flatten_layers(include_self=False))
     chosen = choose(precision, say, convolutional, getattr(gan, "auto_float32_because", None))
-    also = gan._precision_also = tuple(also) or getattr(gan, "_precision_also", ())
     policy = keras.DTypePolicy(chosen)
     # On a CPU the elementwise layers are faster in float32 (the module's docstring).
     float32_layers = _ELEMENTWISE if chosen in _HALF and not gpu_compute_capabilities() else ()
-    for model in (gan.generator, gan.discriminator, *also):
+    for model in networks:
         set_policy(model, policy, float32_layers)
     _use_loss_scaling(gan, chosen == "mixed_float16")
     gan.precision, gan.requested_precision = chosen, precision

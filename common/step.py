@@ -11,6 +11,7 @@ PyTorch), and compiles it again when what it captured has changed.
 import keras
 
 from common import backends
+from common.run_state import run_state
 
 def binary_accuracy(y_true, y_pred):
     """Real/fake accuracy that also reads smoothed targets (0.9) as "real"."""
@@ -44,11 +45,12 @@ def match_xla(gan, jit_compile=None):
 
 def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False):
     """`gan.train_step` compiled once into one function, by the Keras backend's
-    module in common/backends/ (cached on the instance): a `tf.function` (with
+    module in common/backends/ (kept in `run_state(gan)`): a `tf.function` (with
     XLA where it is faster here) on TensorFlow, a `jax.jit` of the stateless
     step on JAX, the step recorded once with torch.fx and replayed on PyTorch.
     `jit_compile` (None chooses; False: no XLA on TensorFlow, eager on JAX and
-    PyTorch) is kept in `gan.jit_compile` (and in checkpoints, for --resume).
+    PyTorch) is kept in `gan.jit_compile` (and in checkpoints, for --resume);
+    the compiled step in `run_state(gan)` (common/model.py).
 
     A compiled step holds the weights each model trained, and its optimizer,
     when it was compiled: when a layer has been frozen or unfrozen since
@@ -61,9 +63,10 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     compiled_for = ([id(weight) for model in models for weight in model.trainable_weights]
                     + [id(getattr(model, "optimizer", None)) for model in models]
                     + [python_settings(gan, models)])
-    if getattr(gan, "_compiled_for", compiled_for) != compiled_for:
-        vars(gan).pop("_compiled_train_step", None)
-    gan._compiled_for = compiled_for
+    state = run_state(gan)
+    if state.compiled_for not in (None, compiled_for):
+        state.compiled_step = None
+    state.compiled_for = compiled_for
     return backends.current().compiled_step(gan, jit_compile=jit_compile, batch_size=batch_size,
                                              steps=steps, verbose=verbose)
 

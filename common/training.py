@@ -4,14 +4,10 @@ sample interval. Its parts live beside it: the compiled step
 (common/step.py), the output folder (common/out_dir.py), saving
 (common/saving.py), the progress line and Ctrl-C (common/progress.py).
 
-A model class supplies the recipe:
-  - `train_step(*batch)`: one step of D and G updates, written with
-    `train_on_batch` (common/step.py), returning a dict of scalar logs;
-  - `draw_batch(rng, batch_size)`: the arrays one step consumes (real images,
-    noise, labels) drawn with the numpy Generator `rng`;
-  - `sample_images(step)`, `generator`, `discriminator`, `out_dir`;
-  - `config()` (optional): the settings that make the model, which a
-    checkpoint records and --resume checks (common/checkpoints.py).
+A model class supplies the recipe, as `common.model.GANModel` states:
+its networks, `train_step(*batch)` (one step of D and G updates, written
+with `train_on_batch`, common/step.py), `draw_batch(rng, batch_size)` (the
+arrays one step consumes), `sample_images(step)` and `config()`.
 `fit` runs that recipe: it compiles `train_step` once into a single function
 on the Keras backend in use (common/backends/: a `tf.function` on TensorFlow,
 a `jax.jit` on JAX, a recorded graph of PyTorch operations on PyTorch), so a
@@ -38,6 +34,7 @@ from common.precision import resume_precision
 from common.prefetch import prefetched_batches
 from common.progress import Progress, _StopRequest
 from common.run_lock import RunLock
+from common.run_state import run_state
 from common.saving import save_model_atomically
 from common.step import (binary_accuracy, compiled_step, generate, match_xla,
                          python_settings, set_random_seed, train_on_batch)
@@ -99,14 +96,13 @@ class Snapshots:
         history.flush()
         history.plot()
         folder = os.path.join(gan.out_dir, "saved_model")
-        save_model_atomically(gan.generator, os.path.join(folder, "generator.keras"))
+        for name, network in gan.saved_networks(final).items():
+            save_model_atomically(network, os.path.join(folder, f"{name}.keras"))
         if getattr(gan, "class_names", None):  # read by common.generate --class
             save_class_names(gan.class_names, folder)
-        if final:
-            save_model_atomically(gan.discriminator, os.path.join(folder, "discriminator.keras"))
         self.checkpoint = checkpoints.save_checkpoint(
             gan, step + 1, {"jit_compile": gan.jit_compile, "backend": backends.name(),
-                            "config": gan._run_config},
+                            "config": run_state(gan).run_config},
             durable=final)
 
 
@@ -147,9 +143,10 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     Ctrl-C stops after the current step with a checkpoint saved, then raises
     KeyboardInterrupt. A loss that is not finite stops the run (UserError)
     without overwriting the last good checkpoint. Returns the last step's logs;
-    `gan.fit_timing` holds, for benchmarks/, the seconds of each step, of each
-    save (`Snapshots`), of each evaluation and of everything else around the
-    steps (history, progress; not the GIF, written once at the end).
+    `run_state(gan).timing` (common/run_state.py) holds, for benchmarks/, the
+    seconds of each step, of each save (`Snapshots`), of each evaluation and
+    of everything else around the steps (history, progress; not the GIF,
+    written once at the end).
     """
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
@@ -169,16 +166,17 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
     say = print if chief else (lambda *args, **kwargs: None)
     # The object that trained the run in out_dir goes on with it, as Keras'
     # fit() called again does (and Keras-GAN's loop did): `epochs` more steps.
+    state = run_state(gan)
     done = 0 if resume or overwrite else _reached(gan)
-    vars(gan).pop("_run_reached", None)  # set again once this call leaves a checkpoint
+    state.reached = None  # set again once this call leaves a checkpoint
     continuing = done > 0
     epochs += done
     if resume:  # a run goes on in the precision it was trained in (common/precision.py)
         resume_precision(gan, ((checkpoints.read_meta(gan.out_dir) or {}).get("config") or {})
                          .get("precision"), say)
-    gan._run_config = checkpoints.run_config(gan, batch_size=batch_size,
-                                             sample_interval=sample_interval,
-                                             precision=getattr(gan, "precision", "float32"))
+    state.run_config = checkpoints.run_config(gan, batch_size=batch_size,
+                                              sample_interval=sample_interval,
+                                              precision=gan.precision)
     if chief and continuing:
         prepare_out_dir(gan.out_dir)
     elif chief:
@@ -187,7 +185,7 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
         say(f"Continuing the run in {gan.out_dir} from step {done:,}.")
     if resume:
         warnings = []
-        meta = checkpoints.load_checkpoint(gan, gan._run_config, warn=warnings.append)
+        meta = checkpoints.load_checkpoint(gan, state.run_config, warn=warnings.append)
         done = meta["step"]
         if (jit_compile is None and backends.name() == "tensorflow"
                 and meta.get("backend", "tensorflow") == "tensorflow"):
@@ -200,7 +198,7 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
         if done >= epochs:
             say(f"The run in {gan.out_dir} is already at step {done:,} (--epochs {epochs:,} "
                 f"is the total): nothing to train; ask for more --epochs to go on.")
-            gan._run_reached = (os.path.realpath(gan.out_dir), done)
+            state.reached = (os.path.realpath(gan.out_dir), done)
             return {}
         for line in warnings:  # flags that differ from the checkpoint's
             say(line, file=sys.stderr)
@@ -252,14 +250,14 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
                     progress.update(step + 1, logs, final=last or stop.requested)
                 other_seconds += time.perf_counter() - tock
                 if stop.requested:
-                    gan._run_reached = (os.path.realpath(out_dir), step + 1)
+                    state.reached = (os.path.realpath(out_dir), step + 1)
                     _finish(gan, history, snapshots, chief)
                     print(f"\nStopped after step {step + 1:,} of {epochs:,}: checkpoint saved to "
                           f"{snapshots.checkpoint}. Continue with --resume (and the same --out).",
                           file=sys.stderr)
                     raise KeyboardInterrupt
             _finish(gan, history, snapshots, chief)
-            gan._run_reached = (os.path.realpath(out_dir), epochs)
+            state.reached = (os.path.realpath(out_dir), epochs)
         except BaseException:
             if history is not None:  # keep what it can; the error that stopped the run is the one to tell
                 with contextlib.suppress(Exception):
@@ -274,9 +272,9 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
             close = getattr(getattr(gan, "dataset", None), "close", None)
             if callable(close):  # its thread pool; it starts again if the data set is used again
                 close()
-    gan.fit_timing = {"step_seconds": step_seconds, "save_seconds": snapshots.seconds,
-                      "eval_seconds": eval_seconds,
-                      "other_seconds": other_seconds - sum(snapshots.seconds) - sum(eval_seconds)}
+    state.timing = {"step_seconds": step_seconds, "save_seconds": snapshots.seconds,
+                    "eval_seconds": eval_seconds,
+                    "other_seconds": other_seconds - sum(snapshots.seconds) - sum(eval_seconds)}
     elapsed = time.perf_counter() - started
     steps_run = epochs - start_step
     say(f"Trained {steps_run:,} steps in {elapsed:.0f} s ({steps_run / elapsed:.1f} steps/s). "
@@ -292,7 +290,7 @@ def _reached(gan):
     """The step this very object trained the run in its out_dir to, when that
     run's checkpoint is still the one it wrote (no other process has replaced
     it since); else 0."""
-    reached = getattr(gan, "_run_reached", None)
+    reached = run_state(gan).reached
     if not reached or reached[0] != os.path.realpath(gan.out_dir):
         return 0
     meta = checkpoints.read_meta(gan.out_dir)

@@ -40,14 +40,15 @@ from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model, Sequential
 
-from common import data, training
+from common import data
 from common.frozen import frozen
 from common.images import save_curves, save_image_grid
+from common.model import GANModel
 from common.precision import use_precision
 from common.training import binary_accuracy, generate, train_on_batch
 
 
-class GAN:
+class GAN(GANModel):
     def __init__(self, img_shape=(28, 28, 1), latent_dim=100, dataset=None, out_dir=None,
                  precision="float32", seed=None):
         """
@@ -66,10 +67,7 @@ class GAN:
         self.img_shape = tuple(img_shape)
         self.latent_dim = latent_dim
         self.dataset = dataset
-        self.out_dir = out_dir or training.default_out_dir(self)
-        if seed is not None:
-            training.set_random_seed(seed)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(out_dir, seed)  # out_dir, seeds and rng (common/model.py)
         # The same 25 noise vectors for every sample grid, so grids are comparable.
         self.sample_noise = self.rng.normal(0, 1, (25, latent_dim)).astype("float32")
 
@@ -183,17 +181,8 @@ class GAN:
                 "g_loss": g["loss"]}
 
     def train(self, epochs, batch_size=32, sample_interval=1000, **options):
-        """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
-        Called again on this object it trains `epochs` more steps of the same
-        run, as Keras' `fit` does; with `resume=True` (another object or
-        process) `epochs` is the total the run should reach.
-
-        Every `sample_interval` steps (and at the end) a sample picture goes to
-        `<out>/images/`, the models to `<out>/saved_model/` and a checkpoint
-        to `<out>/checkpoints/`. `options` (quiet, resume, tensorboard, ...)
-        are those of `common.training.fit`.
-        """
-        return training.fit(self, epochs, batch_size, sample_interval, **options)
+        """`GANModel.train` (common/model.py) with Keras-GAN's defaults for GAN."""
+        return super().train(epochs, batch_size, sample_interval, **options)
 
     def sample_images(self, step):
         """Save a 5x5 grid of digits, or the sine curves against their target."""
@@ -205,7 +194,6 @@ class GAN:
         return save_image_grid(gen, os.path.join(self.out_dir, "images", f"mnist_{step}.png"),
                                cols=5)
 
-    save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
 
 
 @cli.run_cli

@@ -80,10 +80,11 @@ from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model, Sequential
 
-from common import data, training
+from common import data
 from common.files import replaced_atomically
 from common.frozen import frozen
 from common.images import save_image_grid
+from common.model import GANModel
 from common.precision import use_precision
 from common.training import binary_accuracy, generate, train_on_batch
 
@@ -91,7 +92,7 @@ from common.training import binary_accuracy, generate, train_on_batch
 CODES_FILE = "codes.json"
 
 
-class INFOGAN:
+class INFOGAN(GANModel):
     # `--precision auto` keeps InfoGAN in float32: nobody has yet measured
     # whether the code keeps its meaning in bfloat16 (--precision
     # mixed_bfloat16 asks for it).
@@ -127,10 +128,7 @@ class INFOGAN:
         self.categorical_weight = categorical_weight
         self.continuous_weight = continuous_weight
         self.dataset = dataset
-        self.out_dir = out_dir or training.default_out_dir(self)
-        if seed is not None:
-            training.set_random_seed(seed)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(out_dir, seed)  # out_dir, seeds and rng (common/model.py)
         # G's inputs for every sample grid (the same each time): row k has
         # categorical code k, each column its own noise, continuous codes 0.
         self.sample_noise = self.grid_inputs(self.rng)
@@ -183,7 +181,7 @@ class INFOGAN:
 
         # G, D and Q's head compute in 16-bit where asked: weights, outputs,
         # losses and BatchNorm statistics stay float32 (common/precision.py).
-        use_precision(self, precision, also=(self.q_head,))
+        use_precision(self, precision)
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -191,6 +189,10 @@ class INFOGAN:
                 "num_classes": self.num_classes, "continuous_dim": self.continuous_dim,
                 "categorical_weight": self.categorical_weight,
                 "continuous_weight": self.continuous_weight}
+
+    def precision_networks(self):
+        """G, D and Q's head (which the combined model trains beside G)."""
+        return [*super().precision_networks(), self.q_head]
 
     def codes(self):
         """How G's one input is laid out, in order (saved as saved_model/codes.json)."""
@@ -353,18 +355,8 @@ class INFOGAN:
                 "q_continuous_loss": g["continuous_loss"]}
 
     def train(self, epochs, batch_size=32, sample_interval=200, **options):
-        """Train for `epochs` steps: as in Keras-GAN one "epoch" is one batch.
-        Called again on this object it trains `epochs` more steps of the same
-        run, as Keras' `fit` does; with `resume=True` (another object or
-        process) `epochs` is the total the run should reach.
-
-        Every `sample_interval` steps (and at the end) a sample grid goes to
-        `<out>/images/`, the models to `<out>/saved_model/` (with codes.json,
-        the generator's input layout) and a checkpoint to
-        `<out>/checkpoints/`. `options` (quiet, resume, tensorboard, ...) are
-        those of `common.training.fit`.
-        """
-        return training.fit(self, epochs, batch_size, sample_interval, **options)
+        """`GANModel.train` (common/model.py) with Keras-GAN's defaults for InfoGAN."""
+        return super().train(epochs, batch_size, sample_interval, **options)
 
     def grid_inputs(self, rng, columns=10):
         """G's inputs for a sample grid: row k holds categorical code k, column
@@ -387,7 +379,6 @@ class INFOGAN:
                                os.path.join(self.out_dir, "images", f"{name}_{step}.png"),
                                cols=columns)
 
-    save_imgs = sample_images  # Keras-GAN's name
 
     def save_codes(self):
         """Write `codes()` to <out>/saved_model/codes.json (atomically)."""

@@ -37,13 +37,13 @@ if __name__ == "__main__":
     cli.parse_before_imports(command_line)
 
 import keras
-import numpy as np
 from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model, Sequential
 
-from common import data, training
+from common import data
 from common.frozen import frozen
+from common.model import GANModel
 from common.precision import use_precision
 from common.training import binary_accuracy, generate, train_on_batch
 from gan.gan import GAN
@@ -71,10 +71,7 @@ class LSGAN(GAN):
         self.img_shape = tuple(img_shape)
         self.latent_dim = latent_dim
         self.dataset = dataset
-        self.out_dir = out_dir or training.default_out_dir(self)
-        if seed is not None:
-            training.set_random_seed(seed)
-        self.rng = np.random.default_rng(seed)
+        GANModel.__init__(self, out_dir, seed)  # out_dir, seeds and rng (common/model.py)
         # The same 25 noise vectors for every sample grid, so grids are comparable.
         self.sample_noise = self.rng.normal(0, 1, (25, latent_dim)).astype("float32")
 

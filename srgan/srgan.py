@@ -103,10 +103,11 @@ from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model
 
-from common import training, vgg
+from common import vgg
 from common.bicubic import BicubicUpSampling2D
 from common.errors import UserError
 from common.frozen import frozen
+from common.model import GANModel
 from common.photos import load_photos
 from common.precision import use_precision
 from common.superresolution import (compare_with_bicubic, evaluate_command, flat_scores,
@@ -131,7 +132,7 @@ class PretrainThenGAN(keras.optimizers.schedules.LearningRateSchedule):
                 "gan_lr": self.gan_lr}
 
 
-class SRGAN:
+class SRGAN(GANModel):
     def __init__(self, hr_shape=(64, 64, 3), n_residual_blocks=16, upsample_filters=64,
                  dataset=None, out_dir=None, content_loss="auto", vgg_weights="imagenet",
                  vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, pretrain_lr=0.0005,
@@ -177,10 +178,7 @@ class SRGAN:
         self.pretrain_lr = pretrain_lr
         self.bicubic_skip = bicubic_skip
         self.dataset = dataset
-        self.out_dir = out_dir or training.default_out_dir(self)
-        if seed is not None:
-            training.set_random_seed(seed)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(out_dir, seed)  # out_dir, seeds and rng (common/model.py)
 
         # D scores patches: its four stride-2 convolutions leave one score per 16x16 block.
         patch_rows, patch_cols = self.hr_rows // 2**4, self.hr_cols // 2**4
@@ -234,8 +232,7 @@ class SRGAN:
         # G and D, and VGG19 when it measures the content loss, compute in
         # 16-bit where asked: weights, outputs, losses and BatchNorm
         # statistics stay float32 (common/precision.py).
-        use_precision(self, precision, also=[self.content_loss.features]
-                      if isinstance(self.content_loss, vgg.VGGContentLoss) else [])
+        use_precision(self, precision)
         self._measured = None
 
     def config(self):
@@ -248,6 +245,19 @@ class SRGAN:
                 # the augmentation of the training crops (common/photos.py)
                 "rotate": getattr(self.dataset, "rotate", None),
                 "shuffle_colours": getattr(self.dataset, "shuffle_colours", None)}
+
+    def networks(self):
+        """G, D, the combined model and SRResNet (G alone, for pre-training)."""
+        return {**super().networks(), "srresnet": self.srresnet}
+
+    def fixed_networks(self):
+        """VGG19's feature extractor, when it measures the content loss."""
+        if isinstance(self.content_loss, vgg.VGGContentLoss):
+            return {"vgg": self.content_loss.features}
+        return {}
+
+    def precision_networks(self):
+        return [*super().precision_networks(), *self.fixed_networks().values()]
 
     def g_learning_rate(self):
         """G's learning rate: Keras-GAN's 0.0002, after pre-training steps that
@@ -421,14 +431,13 @@ class SRGAN:
         held-out photos are printed and added to `<out>/history.csv`, a
         comparison figure goes to `<out>/images/`, the models to
         `<out>/saved_model/` and a checkpoint to `<out>/checkpoints/`.
-        `options` (quiet, resume, tensorboard, ...) are those of
-        `common.training.fit`.
+        `options` are those of `GANModel.train` (common/model.py).
         """
         self._quiet = options.get("quiet", False)
         options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
         if not options.get("eval_interval"):
             options["eval_interval"] = sample_interval
-        return training.fit(self, epochs, batch_size, sample_interval, **options)
+        return super().train(epochs, batch_size, sample_interval, **options)
 
     def measure(self, verbose=False):
         """PSNR and SSIM of bicubic upscaling and of G on the held-out photos, on
@@ -454,7 +463,6 @@ class SRGAN:
         path = os.path.join(self.out_dir, "images", f"srgan_{step}.png")
         return save_comparison(self._measured[1], self.dataset.test_pairs(), path, f"step {step}")
 
-    save_imgs = sample_images  # Keras-GAN's first models call it save_imgs
 
 
 @cli.run_cli

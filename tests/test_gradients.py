@@ -9,6 +9,7 @@ from keras import ops
 
 from common import backends
 from common.gradients import gradient_norm, gradient_penalty, input_gradient, interpolate
+from common.model import GANModel
 from common.training import compiled_step
 
 
@@ -145,7 +146,7 @@ def test_interpolation_weights_are_uniform_in_zero_one_and_one_per_sample(seeded
     assert odd.shape == (7, 4) and len(np.unique(odd[:, 0])) == 7
 
 
-class PenaltyGAN:
+class PenaltyGAN(GANModel):
     """A stand-in GAN for `compiled_step`: its step trains a linear critic on
     the gradient penalty between real images and G's, and returns the penalty
     and an interpolation weight. (The combined model is there for TensorFlow's

@@ -11,6 +11,7 @@ import pytest
 from conftest import assert_frozen_d_contract, call_main, changed, snapshot, without_dropout
 from common import checkpoints, precision
 from common.data import ArrayImages
+from common.run_state import run_state
 from common.training import compiled_step, match_xla
 from tiny import TinyACGAN, TinyDCGAN, TinySRGAN
 
@@ -248,7 +249,7 @@ def test_saved_generator_is_float32_and_resume_keeps_the_precision_of_the_run(
     assert gan.precision == "float32"
     monkeypatch.setattr(precision, "hardware_support", lambda name: (True, "assumed"))
     gan.train(epochs=2, batch_size=8, sample_interval=100, quiet=True, resume=True)
-    assert gan.precision == "mixed_bfloat16" and gan._run_config["precision"] == "mixed_bfloat16"
+    assert gan.precision == "mixed_bfloat16" and run_state(gan).run_config["precision"] == "mixed_bfloat16"
     assert "bfloat16" in {layer.compute_dtype for layer in layers_of(gan.generator)}
     assert "Precision: mixed_bfloat16, as the run was trained until now." in capsys.readouterr().out
     # A precision asked for by name is used, with a warning (the same variables).

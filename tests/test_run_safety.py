@@ -23,6 +23,7 @@ from common.backends import tensorflow as tensorflow_backend
 from common.data import ArrayImages
 from common.errors import UserError
 from common.files import remove_stale_partials, replaced_atomically
+from common.run_state import run_state
 from dcgan.dcgan import DCGAN
 from gan.gan import GAN
 from gan.gan import main as gan_main
@@ -466,7 +467,7 @@ def test_under_a_strategy_the_step_is_not_wrapped_in_xla_unless_asked(tmp_path, 
     monkeypatch.setattr(tf.config, "list_logical_devices",
                         lambda kind=None: ["GPU:0"] if kind == "GPU" else [])
     assert training.compiled_step(gan) == ("step", False)
-    del gan._compiled_train_step
+    run_state(gan).compiled_step = None
     assert training.compiled_step(gan, jit_compile=True) == ("step", True)
 
 

@@ -63,21 +63,21 @@ if __name__ == "__main__":
     cli.parse_before_imports(command_line)
 
 import keras
-import numpy as np
 from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model, Sequential
 
-from common import data, training
+from common import data
 from common.frozen import frozen
 from common.gradients import gradient_norm, interpolate
 from common.images import save_image_grid
+from common.model import GANModel
 from common.precision import use_precision
 from common.training import generate, train_on_batch
 from common.wasserstein import critic_batches, wasserstein_loss
 
 
-class WGANGP:
+class WGANGP(GANModel):
     def __init__(self, img_shape=(28, 28, 1), latent_dim=100, dataset=None, out_dir=None,
                  n_critic=5, gradient_penalty_weight=10.0, optimizer="adam",
                  precision="float32", seed=None):
@@ -103,13 +103,10 @@ class WGANGP:
         self.img_shape = tuple(img_shape)
         self.latent_dim = latent_dim
         self.dataset = dataset
-        self.out_dir = out_dir or training.default_out_dir(self)
         self.n_critic = n_critic
         self.gradient_penalty_weight = gradient_penalty_weight
         self.optimizer_name = optimizer
-        if seed is not None:
-            training.set_random_seed(seed)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(out_dir, seed)  # out_dir, seeds and rng (common/model.py)
         # The same 25 noise vectors for every sample grid, so grids are comparable.
         self.sample_noise = self.rng.normal(0, 1, (25, latent_dim)).astype("float32")
 
@@ -171,6 +168,11 @@ class WGANGP:
         # G and the critic compute in 16-bit where asked: weights, outputs,
         # losses and BatchNorm statistics stay float32 (common/precision.py).
         use_precision(self, precision)
+
+    def networks(self):
+        """G, the critic, its training model and the combined model."""
+        return {"generator": self.generator, "discriminator": self.critic,
+                "critic_model": self.critic_model, "combined": self.combined}
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -297,19 +299,11 @@ class WGANGP:
                 "g_loss": g["loss"]}
 
     def train(self, epochs, batch_size=32, sample_interval=100, **options):
-        """Train for `epochs` generator steps (each after `n_critic` critic
-        steps): as in Keras-GAN one "epoch" is one generator step. Called
-        again on this object it trains `epochs` more steps of the same run, as
-        Keras' `fit` does; with `resume=True` (another object or process)
-        `epochs` is the total the run should reach.
-
-        Every `sample_interval` steps (and at the end) a sample grid goes to
-        `<out>/images/`, the models to `<out>/saved_model/` (the critic as
-        discriminator.keras) and a checkpoint to `<out>/checkpoints/`.
-        `options` (quiet, resume, tensorboard, ...) are those of
-        `common.training.fit`.
+        """`GANModel.train` (common/model.py) with Keras-GAN's defaults for WGAN-GP.
+        One "epoch" is one generator step, after `n_critic` critic steps;
+        the critic is saved as discriminator.keras.
         """
-        return training.fit(self, epochs, batch_size, sample_interval, **options)
+        return super().train(epochs, batch_size, sample_interval, **options)
 
     def sample_images(self, step):
         """Save a 5x5 grid of generated images (the same noise every time)."""

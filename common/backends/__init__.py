@@ -22,6 +22,8 @@ import sys
 import keras
 import numpy as np
 
+from common.run_state import all_networks
+
 
 def name():
     """The Keras backend this process runs on: "tensorflow", "jax" or "torch"."""
@@ -47,13 +49,10 @@ def train_on_batch(model, x, y):
 
 
 def held_models(gan):
-    """The Keras models `gan` holds as attributes (G, D, combined, SRGAN's
-    srresnet ...) and those its losses hold (SRGAN's VGG19 content loss)."""
-    models = [value for value in vars(gan).values() if isinstance(value, keras.Model)]
-    for loss in vars(gan).values():
-        if isinstance(loss, keras.losses.Loss):
-            models += [value for value in vars(loss).values() if isinstance(value, keras.Model)]
-    return models
+    """Every network a step of `gan` runs, as the model declares them
+    (common/model.py): its networks (G, D, combined, SRGAN's srresnet ...)
+    and its fixed ones (SRGAN's VGG19 content loss)."""
+    return all_networks(gan)
 
 
 def build_lazy_state(gan):

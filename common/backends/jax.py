@@ -22,6 +22,7 @@ import keras
 from common import backends
 from common.backends import is_static, merge_static, variables_to_compile
 from common.files import cache_folder
+from common.run_state import run_state
 
 
 def train_on_batch(model, x, y):
@@ -64,7 +65,7 @@ def compiled_step(gan, jit_compile=None, **unused):
     """`gan.train_step` jitted over all of the GAN's state (see the module's
     docstring); one program per value of a bool argument (SRGAN's phase).
     `jit_compile=False` runs every step eagerly (slow, for debugging)."""
-    step = getattr(gan, "_compiled_train_step", None)
+    step = run_state(gan).compiled_step
     if step is not None:
         return step
     gan.jit_compile = jit_compile is not False
@@ -107,7 +108,7 @@ def compiled_step(gan, jit_compile=None, **unused):
         # In the step's own order, as on the other backends: history.csv's columns.
         return {name: logs[name] for name in log_names[static]}
 
-    gan._compiled_train_step = run
+    run_state(gan).compiled_step = run
     return run
 
 

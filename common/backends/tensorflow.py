@@ -28,6 +28,7 @@ from common import backends
 from common.backends import build_lazy_state
 from common.backends import tensorflow_distribute as distribute
 from common.files import cache_folder, replaced_atomically
+from common.run_state import all_networks, run_state, trained_networks
 
 
 def train_on_batch(model, x, y):
@@ -81,17 +82,18 @@ def use_xla(gan):
     """
     if tf.config.list_logical_devices("GPU"):
         return True
-    layers = [layer for model in (gan.generator, gan.discriminator)
+    layers = [layer for model in all_networks(gan)
               for layer in model._flatten_layers(include_self=False)]
     return not any(isinstance(layer, _CONVOLUTIONS) for layer in layers)
 
 
 def match_xla(gan, jit_compile=None):
-    """Compile D's and the combined model's own `train_on_batch` with the same
-    XLA choice as the fused step, so that both draw dropout masks from the same
-    random-number implementation and a hand-written loop gets the same speed-up."""
+    """Compile the trained networks' own `train_on_batch` (D's, the combined
+    model's) with the same XLA choice as the fused step, so that both draw
+    dropout masks from the same random-number implementation and a
+    hand-written loop gets the same speed-up."""
     jit_compile = use_xla(gan) if jit_compile is None else jit_compile
-    for model in (gan.discriminator, gan.combined):
+    for model, _ in trained_networks(gan):
         model.jit_compile = jit_compile
     return jit_compile
 
@@ -160,7 +162,7 @@ def _falling_back_without_xla(gan, step):
 
 
 def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False):
-    """`gan.train_step` compiled once into one graph (cached on the instance).
+    """`gan.train_step` compiled once into one graph (kept in its `run_state`).
 
     `jit_compile=None` chooses: XLA on a GPU; on a CPU, for a run of at least
     `TIME_XLA_FROM_STEPS` steps of `batch_size`, whichever of XLA and a plain
@@ -169,7 +171,7 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
     there, and XLA would have to compile the replicas' collectives too. A step
     XLA cannot compile falls back to a plain graph. The choice is kept in
     `gan.jit_compile` (and in checkpoints, for --resume)."""
-    step = getattr(gan, "_compiled_train_step", None)
+    step = run_state(gan).compiled_step
     if step is not None:
         return step
     if jit_compile is None and getattr(gan, "no_xla_because", None):
@@ -179,8 +181,8 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
         if jit_compile is None or not tf.config.list_logical_devices("GPU"):
             jit_compile = False  # XLA cannot compile the replicas' collectives on a CPU
         gan.jit_compile = match_xla(gan, jit_compile)
-        gan._compiled_train_step = distribute.distributed_step(gan, strategy, gan.jit_compile)
-        return gan._compiled_train_step
+        run_state(gan).compiled_step = distribute.distributed_step(gan, strategy, gan.jit_compile)
+        return run_state(gan).compiled_step
     build_lazy_state(gan)  # else the first trace creates them, and traces again
     if (jit_compile is None and batch_size and steps >= TIME_XLA_FROM_STEPS
             and not tf.config.list_logical_devices("GPU")):
@@ -209,7 +211,7 @@ def compiled_step(gan, jit_compile=None, batch_size=None, steps=0, verbose=False
         step = tf.function(gan.train_step, jit_compile=gan.jit_compile, reduce_retracing=True)
         if gan.jit_compile:
             step = _falling_back_without_xla(gan, step)
-    gan._compiled_train_step = step
+    run_state(gan).compiled_step = step
     return step
 
 
@@ -237,7 +239,7 @@ class XLAChoices:
         return json.dumps({
             "machine": f"{_cpu_name()} x{os.cpu_count()}",
             "model": f"{type(gan).__module__}.{type(gan).__qualname__}",
-            "parameters": [gan.generator.count_params(), gan.discriminator.count_params()],
+            "parameters": [network.count_params() for network in gan.networks().values()],
             "batch": [list(np.shape(a)) for a in batch],
             "precision": getattr(gan, "precision", "float32"),
             "backend": "tensorflow", "tensorflow": tf.__version__, "keras": keras.__version__,

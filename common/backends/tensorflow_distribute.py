@@ -90,7 +90,8 @@ def check_tf_config():
 def model_strategy(gan):
     """The strategy `gan`'s models were built under (inside `strategy.scope()`),
     or None when they were built for one device."""
-    return getattr(gan.discriminator, "_distribute_strategy", None)
+    return next((network._distribute_strategy for network in gan.networks().values()
+                 if getattr(network, "_distribute_strategy", None) is not None), None)
 
 
 def is_chief(strategy):
@@ -134,7 +135,7 @@ def distributed_step(gan, strategy, jit_compile):
     The first step runs eagerly: Keras creates the compiled metrics' and
     losses' variables at their first use, and a distributed compiled function
     cannot create variables."""
-    synchronize_batchnorm(gan.generator, gan.discriminator)
+    synchronize_batchnorm(*gan.networks().values())
 
     def replicated(*per_replica):
         logs = strategy.run(gan.train_step, args=per_replica)

@@ -35,6 +35,7 @@ import keras
 import torch
 
 from common.backends import gan_variables, is_static, merge_static, variables_to_compile
+from common.run_state import run_state
 
 
 def train_on_batch(model, x, y):
@@ -68,7 +69,7 @@ def compiled_step(gan, jit_compile=None, **unused):
     [generated images, labels] refuses a list that mixes tensors and numpy
     arrays). `jit_compile=False` runs every step eagerly."""
     gan.jit_compile = jit_compile is not False
-    step = getattr(gan, "_compiled_train_step", None)
+    step = run_state(gan).compiled_step
     if step is not None:
         return step
     graphs = {}  # (precision, shapes, static values) -> _Graph, or None: eager
@@ -113,7 +114,7 @@ def compiled_step(gan, jit_compile=None, **unused):
             return gan.train_step(*tensors)
         return graph(state["variables"], arrays)
 
-    gan._compiled_train_step = run
+    run_state(gan).compiled_step = run
     return run
 
 
@@ -179,8 +180,8 @@ def _unsafe(module):
 
 
 def _say_eager(gan, why):
-    if not getattr(gan, "_said_eager", False):
-        gan._said_eager = True
+    if not run_state(gan).said_eager:
+        run_state(gan).said_eager = True
         print(f"Note: {type(gan).__name__}'s step could not be recorded as one PyTorch graph "
               f"({why}); it runs eagerly (slower, same results).", file=sys.stderr)
 
