@@ -16,6 +16,9 @@ from common.files import replaced_atomically
 
 # Beside a conditional model's generator.keras: the name of each class label.
 CLASS_NAMES_FILE = "class_names.json"
+# Beside a generator whose one input holds codes (InfoGAN's): how it is laid out.
+CODES_FILE = "codes.json"
+CODE_PARTS = ("noise", "categorical", "continuous")
 
 
 def score_images(images, labels=None, classifier=None, batch_size=500):
@@ -55,7 +58,46 @@ def generator_inputs(generator):
                     "labels (N, 1)] when conditional.")
 
 
-def generate(generator, n, conditional=None, batch_size=500, seed=0, num_classes=NUM_CLASSES):
+def saved_codes(generator_path, generator):
+    """The layout of `generator`'s one input when its run saved one beside
+    it (InfoGAN's saved_model/codes.json: {"noise": 62, "categorical": 10,
+    "continuous": 2}, in that order), else None."""
+    path = os.path.join(os.path.dirname(os.path.abspath(generator_path)), CODES_FILE)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path) as handle:
+            stored = json.load(handle)
+        codes = {part: int(stored[part]) for part in CODE_PARTS}
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise UserError(f"{path} should say how {generator_path}'s input is laid out "
+                        f"({', '.join(CODE_PARTS)}: sizes), but it could not be read as that "
+                        f"({type(error).__name__}: {error}): write it again or remove it.") from None
+    latent_dim, conditional = generator_inputs(generator)
+    if conditional or sum(codes.values()) != latent_dim:
+        raise UserError(f"{path} lays out {sum(codes.values())} input values, but "
+                        f"{generator_path} takes {latent_dim}: it belongs to another generator; "
+                        "remove it or put the generator of its run beside it.")
+    return codes
+
+
+def generator_input(rng, n, latent_dim, codes=None, categorical=None):
+    """G's one input for `n` samples: normal noise (N, latent_dim); with
+    `codes` (see `saved_codes`) the noise, then the one-hot categorical code
+    (`categorical`: the code value of each sample; default drawn uniformly),
+    then the continuous codes uniform in [-1, 1], as InfoGAN trains on them."""
+    if codes is None:
+        return rng.normal(0, 1, (n, latent_dim)).astype("float32")
+    if categorical is None:
+        categorical = rng.integers(0, codes["categorical"], n)
+    noise = rng.normal(0, 1, (n, codes["noise"]))
+    one_hot = np.eye(codes["categorical"])[np.asarray(categorical)]
+    continuous = rng.uniform(-1, 1, (n, codes["continuous"]))
+    return np.concatenate([noise, one_hot, continuous], axis=1).astype("float32")
+
+
+def generate(generator, n, conditional=None, batch_size=500, seed=0, num_classes=NUM_CLASSES,
+             codes=None):
     """Draw `n` images from `generator` in batches.
 
     Args:
@@ -66,6 +108,7 @@ def generate(generator, n, conditional=None, batch_size=500, seed=0, num_classes
         batch_size: images per call.
         seed: seed of the noise (and label order), so scores repeat.
         num_classes: conditional: labels are balanced over 0 .. num_classes - 1.
+        codes: the layout of an InfoGAN generator's input (`saved_codes`).
 
     Returns:
         (images float32 (n, H, W, C) as the generator makes them, labels int32
@@ -80,7 +123,7 @@ def generate(generator, n, conditional=None, batch_size=500, seed=0, num_classes
                         f"{'' if has_labels else 'not '}conditional: leave --conditional on auto.")
     from keras import ops  # here: the scores' modules load without Keras
     rng = np.random.default_rng(seed)
-    noise = rng.normal(0, 1, (n, latent_dim)).astype("float32")
+    noise = generator_input(rng, n, latent_dim, codes)
     labels = rng.permutation(np.arange(n) % num_classes).astype("int32") if conditional else None
     images = []
     for start in range(0, n, batch_size):
@@ -92,7 +135,8 @@ def generate(generator, n, conditional=None, batch_size=500, seed=0, num_classes
     return np.concatenate(images), labels
 
 
-def score_generator(generator, n=5000, conditional=None, classifier=None, batch_size=500, seed=0):
+def score_generator(generator, n=5000, conditional=None, classifier=None, batch_size=500, seed=0,
+                    codes=None):
     """Sample `n` images from `generator` and score them (see `score_images`).
 
     Args:
@@ -106,6 +150,8 @@ def score_generator(generator, n=5000, conditional=None, classifier=None, batch_
             and pass it when scoring during training).
         batch_size: images per generator and classifier call.
         seed: noise seed, so the same generator gets the same score.
+        codes: the layout of an InfoGAN generator's input (`saved_codes`):
+            its codes are drawn as in training, not as noise.
 
     Returns:
         The dict of `score_images`, with "conditional_accuracy" for conditional
@@ -113,7 +159,7 @@ def score_generator(generator, n=5000, conditional=None, classifier=None, batch_
     """
     classifier = classifier or load_classifier()
     images, labels = generate(generator, n, conditional, batch_size, seed,
-                              classifier.num_classes)
+                              classifier.num_classes, codes)
     return score_images(images, labels, classifier, batch_size)
 
 
@@ -137,7 +183,8 @@ def training_evaluator(n=1000, classifier=None, data_dir=None):
             loaded["classifier"] = load_folder_classifier(data_dir, shape, verbose=False)
         elif loaded["classifier"] is None:
             loaded["classifier"] = load_classifier(verbose=False)
-        scores = score_generator(gan.generator, n=n, classifier=loaded["classifier"])
+        scores = score_generator(gan.generator, n=n, classifier=loaded["classifier"],
+                                 codes=gan.codes())
         row = {"fid": scores["frechet_distance"], "mnist_score": scores["mnist_score"],
                "classes": float(scores["classes"])}
         if "conditional_accuracy" in scores:

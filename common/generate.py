@@ -5,6 +5,7 @@
     python -m common.generate runs/pets/saved_model/generator.keras --class cat
     python -m common.generate dcgan/saved_model/generator.keras --walk walk.gif
     python -m common.generate gan/saved_model/generator.keras --out curves.png  # the sine GAN
+    python -m common.generate infogan/saved_model/generator.keras --class 3  # code value 3
 
 Works with any generator of the zoo that maps noise (N, latent_dim), or for
 conditional models [noise (N, latent_dim), label (N, 1)], to images in [-1, 1];
@@ -12,7 +13,10 @@ the sine GAN's generator (noise to 15 points of a curve) gives a plot of its
 curves against sin(pi x), as training draws them. A conditional model's class
 names are read from the class_names.json its run saved beside it (else the
 classes are numbered 0, 1, ...); `--class` takes a name or a number, and
-`--digit` is the same flag under its older name.
+`--digit` is the same flag under its older name. An InfoGAN generator (a
+codes.json beside it says how its one input is laid out) is drawn as it
+trained: noise, a one-hot categorical code, continuous codes; its grid has
+one column per code value, and `--class K` draws code value K.
 """
 import argparse
 import os
@@ -26,7 +30,8 @@ from common import cli
 from common.errors import UserError
 from common.data import SINE_POINTS, sine_target, sine_x
 from common.images import save_curves, save_image_grid, shown_classes, tile_images
-from common.evaluation import generator_inputs, load_generator, saved_class_names
+from common.evaluation import (generator_input, generator_inputs, load_generator,
+                               saved_class_names, saved_codes)
 
 
 def generate(model, noise, labels=None):
@@ -45,14 +50,21 @@ def slerp(a, b, t):
 
 
 def latent_walk(model, latent_dim, conditional, rng, walkers=8, stops=5, frames_per_stop=12,
-                num_classes=10):
+                num_classes=10, codes=None):
     """Frames of `walkers` images, each gliding through `stops` random noise
-    points (conditional: the label also steps through the classes)."""
-    points = rng.normal(size=(walkers, stops + 1, latent_dim))
+    points (conditional: the label also steps through the classes; InfoGAN's
+    `codes`: each walker keeps its categorical code value and glides through
+    the noise, its continuous codes 0)."""
+    noise_dim = codes["noise"] if codes else latent_dim
+    points = rng.normal(size=(walkers, stops + 1, noise_dim))
     frames = []
     for stop in range(stops):
         for t in np.linspace(0.0, 1.0, frames_per_stop, endpoint=False):
             noise = np.stack([slerp(p[stop], p[stop + 1], t) for p in points]).astype("float32")
+            if codes:
+                one_hot = np.eye(codes["categorical"])[np.arange(walkers) % codes["categorical"]]
+                noise = np.concatenate([noise, one_hot, np.zeros((walkers, codes["continuous"]))],
+                                       axis=1).astype("float32")
             labels = (np.arange(walkers) + stop) % num_classes if conditional else None
             frames.append(tile_images(generate(model, noise, labels), cols=walkers))
     return frames
@@ -98,7 +110,8 @@ def command_line():
                              "shown, at most 10 classes)")
     parser.add_argument("--class", "--digit", dest="chosen", default=None, metavar="NAME",
                         help="conditional models: draw only this class, by name (as its class "
-                             "folder was called) or number; --digit is the same flag")
+                             "folder was called) or number; InfoGAN: this categorical code "
+                             "value; --digit is the same flag")
     parser.add_argument("--walk", default=None, metavar="GIF",
                         help="write a latent-space walk as an animated GIF instead of a grid")
     parser.add_argument("--seed", type=cli.seed, default=None, help="random seed for the noise")
@@ -112,11 +125,15 @@ def main(argv=None):
         import keras  # noqa: F401  (and its backend, loaded here with its start-up lines kept quiet)
     model = load_generator(args.generator, command="common.generate")
     latent_dim, conditional = generator_inputs(model)
+    codes = None if conditional else saved_codes(args.generator, model)
     rng = np.random.default_rng(args.seed)
-    if args.chosen is not None and not conditional:
-        raise UserError(f"--class needs a conditional generator (CGAN, ACGAN); "
+    if args.chosen is not None and not conditional and not codes:
+        raise UserError(f"--class needs a conditional generator (CGAN, ACGAN) or InfoGAN's; "
                         f"{args.generator} takes noise only.")
-    class_names = saved_class_names(args.generator, model) if conditional else []
+    if codes:  # InfoGAN: its categorical code's values play the classes
+        class_names = [f"code {k}" for k in range(codes["categorical"])]
+    else:
+        class_names = saved_class_names(args.generator, model) if conditional else []
     chosen = class_index(args.chosen, class_names) if args.chosen is not None else None
     draws_curves = len(model.outputs[0].shape) == 2  # (N, points): the sine GAN
     if draws_curves:
@@ -124,21 +141,25 @@ def main(argv=None):
     if args.walk:
         import imageio.v3 as iio
         frames = latent_walk(model, latent_dim, conditional, rng,
-                             num_classes=len(class_names) or 10)
+                             num_classes=len(class_names) or 10, codes=codes)
         big = [np.repeat(np.repeat(f, 3, axis=0), 3, axis=1) for f in frames]
         iio.imwrite(args.walk, np.stack(big), duration=80, loop=0, extension=".gif")
         print(f"Wrote a {len(frames)}-frame latent walk to {args.walk}.")
         return
-    if conditional and chosen is None:
+    if (conditional or codes) and chosen is None:
         shown = shown_classes(len(class_names))
         rows = -(-(args.n or 5 * len(shown)) // len(shown))
         labels = np.tile(shown, rows)
         cols, col_labels = len(shown), [class_names[k] for k in shown]
     else:
         n = args.n or 25
-        labels = np.full(n, chosen) if conditional else None
+        labels = np.full(n, chosen) if conditional or codes else None
         cols, col_labels = int(np.ceil(np.sqrt(n))), None
-    noise = rng.normal(size=(len(labels) if labels is not None else n, latent_dim))
+    if codes:  # the code values go into G's one input
+        noise = generator_input(rng, len(labels), latent_dim, codes, categorical=labels)
+        labels = None
+    else:
+        noise = rng.normal(size=(len(labels) if labels is not None else n, latent_dim))
     images = generate(model, noise.astype("float32"), labels)
     save_image_grid(images, args.out, cols=cols, col_labels=col_labels)
     print(f"Wrote {len(images)} generated images to {args.out}.")

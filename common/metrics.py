@@ -47,7 +47,7 @@ from common.cli import (_HelpFormatter, parse_before_imports, positive_int, run_
                         tensorflow_chatter_hidden)
 from common.errors import UserError
 from common.evaluation import (generator_inputs, load_generator, saved_class_names,
-                               score_generator)
+                               saved_codes, score_generator)
 from common.scores import MIN_CLASS_FRACTION
 
 
@@ -158,8 +158,9 @@ def main(argv=None):
     output_shape = tuple(generator.outputs[0].shape[1:]) if generator.outputs else None
     classifier = classifier_for(args, generator, output_shape)
     started = time.perf_counter()
+    codes = saved_codes(args.generator, generator)  # InfoGAN's: its codes drawn as in training
     scores = score_generator(generator, args.n, conditional, classifier, args.batch_size,
-                             args.seed)
+                             args.seed, codes)
     seconds = time.perf_counter() - started
     kind = "conditional" if has_labels else "unconditional"
     print(f"Scores of {args.generator} ({kind}, {args.n:,} samples, {seconds:.0f} s):")

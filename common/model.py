@@ -87,6 +87,12 @@ class GANModel:
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
         return {}
 
+    def codes(self):
+        """How G's one input is laid out when it holds codes besides noise
+        (InfoGAN's {"noise": 62, "categorical": 10, "continuous": 2}); None:
+        noise only. The metrics draw G's inputs by it."""
+        return None
+
     def draw_batch(self, rng, batch_size):
         raise NotImplementedError(f"{type(self).__name__} must define draw_batch(rng, batch_size)")
 
