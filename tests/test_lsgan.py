@@ -25,9 +25,11 @@ STEPS = 5
 class KerasGANLSGAN:
     """Keras-GAN's lsgan/lsgan.py typed out for Keras 3 with its own numbers:
     GAN's MLPs, D ending in Dense(1) without an activation, 'mse' for D and
-    for the combined model, Adam(0.0002, 0.5), valid = 1, fake = 0, and G
-    trained on the noise D's step used. (One Adam per model and D frozen
-    through common.frozen: Keras 3's two differences, tests/keras_gan_reference.py.)"""
+    for the combined model, Adam(0.0002, 0.5), and G trained on the noise D's
+    step used; but the paper's Pearson chi^2 targets (Mao et al., a = -1 for
+    generated, b = 1 for real, c = 0 for G) where Keras-GAN has 0, 1 and 1.
+    (One Adam per model and D frozen through common.frozen: Keras 3's two
+    differences, tests/keras_gan_reference.py.)"""
 
     def __init__(self, img_shape=(28, 28, 1), latent_dim=100):
         self.img_shape, self.latent_dim = img_shape, latent_dim
@@ -62,11 +64,12 @@ class KerasGANLSGAN:
         return Model(img, model(img))
 
     def train_step(self, imgs, noise):
-        valid, fake = np.ones((len(imgs), 1)), np.zeros((len(imgs), 1))
+        real, fake, target = 1.0, -1.0, 0.0  # b, a, c
+        ones = np.ones((len(imgs), 1))
         gen_imgs = self.generator.predict(noise, verbose=0)
-        d_loss_real = self.discriminator.train_on_batch(imgs, valid)
-        d_loss_fake = self.discriminator.train_on_batch(gen_imgs, fake)
-        g_loss = self.combined.train_on_batch(noise, valid)
+        d_loss_real = self.discriminator.train_on_batch(imgs, real * ones)
+        d_loss_fake = self.discriminator.train_on_batch(gen_imgs, fake * ones)
+        g_loss = self.combined.train_on_batch(noise, target * ones)
         return {"d_loss": 0.5 * (d_loss_real + d_loss_fake), "g_loss": g_loss}
 
 
