@@ -40,6 +40,7 @@ class History:
         self.columns = ["step"]
         self._written = 0
         self._unread = 0  # rows from here on may hold device values
+        self._loss_names = set()  # what the steps return (not evaluations)
         self._last_read = time.monotonic()
         if resume_step is not None and os.path.isfile(self.path):
             with open(self.path, newline="") as handle:
@@ -47,6 +48,7 @@ class History:
                     if int(row["step"]) < resume_step:
                         self.rows.append({k: float(v) for k, v in row.items() if v != ""})
                         self._add_columns(row)
+        self._unread = len(self.rows)  # floats already, and in TensorBoard since their run
         self._rewrite = True
         self.writer = None
         if tensorboard:
@@ -63,11 +65,14 @@ class History:
         """Add `logs` (name -> float or scalar tensor) for `step`; several
         calls for one step merge. The logs are read back (`read_back`) when
         asked, or when READ_BACK_SECONDS have passed since the last time."""
-        if self.rows and int(self.rows[-1]["step"]) == step:
+        if self.rows and int(self.rows[-1]["step"]) == step:  # more of a step (its evaluation)
+            if len(self.rows) - 1 < self._unread:  # that step was read back: these are read now
+                logs = {name: float(value) for name, value in logs.items()}
+                self._to_tensorboard(step, logs)
             self.rows[-1].update(logs)
-            self._unread = min(self._unread, len(self.rows) - 1)
-        else:
+        else:  # a step's losses: the values a run stops on when they are not finite
             self.rows.append({"step": step, **logs})
+            self._loss_names.update(logs)
         self._add_columns(logs)
         if read_back or time.monotonic() - self._last_read >= READ_BACK_SECONDS:
             self.read_back()
@@ -81,7 +86,7 @@ class History:
         for k in range(self._unread, len(self.rows)):
             row = {name: (value if name == "step" else float(value))
                    for name, value in self.rows[k].items()}
-            if not all(math.isfinite(value) for value in row.values()):
+            if not all(math.isfinite(row[name]) for name in self._loss_names if name in row):
                 del self.rows[k:]
                 self._unread = len(self.rows)
                 self._written = min(self._written, len(self.rows))
@@ -92,13 +97,16 @@ class History:
                     f"the last good checkpoint is kept in "
                     f"{os.path.dirname(checkpoint_path(self.out_dir))}.")
             self.rows[k] = row
-            if self.writer is not None:
-                import tensorflow as tf
-                with self.writer.as_default(step=row["step"]):
-                    for name, value in row.items():
-                        if name != "step":
-                            tf.summary.scalar(name, value)
+            self._to_tensorboard(row["step"], {name: value for name, value in row.items()
+                                               if name != "step"})
         self._unread = len(self.rows)
+
+    def _to_tensorboard(self, step, logs):
+        if self.writer is not None:
+            import tensorflow as tf
+            with self.writer.as_default(step=step):
+                for name, value in logs.items():
+                    tf.summary.scalar(name, value)
 
     def image(self, step, png_path, name="samples"):
         """Send a sample grid PNG to TensorBoard (when it is on)."""

@@ -218,6 +218,16 @@ def test_a_non_finite_loss_stops_at_the_read_back_and_names_its_step(tmp_path, m
     assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + 7
 
 
+def test_an_evaluation_that_is_not_finite_is_recorded_and_does_not_stop_the_run(tmp_path):
+    record = history.History(str(tmp_path))
+    record.record(0, {"d_loss": DeviceScalar(0.5)}, read_back=True)
+    record.record(0, {"fid": float("nan")})  # a score, not a loss
+    record.record(1, {"d_loss": DeviceScalar(0.25)})
+    record.close()
+    assert (tmp_path / "history.csv").read_text().splitlines() == [
+        "step,d_loss,fid", "0,0.5,nan", "1,0.25,"]
+
+
 def test_a_diverged_run_stops_within_the_read_back_interval(tmp_path, mnist):
     class Exploding(TinyDCGAN):
         def draw_batch(self, rng, batch_size):
