@@ -15,7 +15,8 @@
             stateless step (stateless_call, value_and_grad, stateless_apply);
             on PyTorch autograd (backward, optimizer.apply), as keras.io's
             "custom train step" guides write them. (On JAX and PyTorch only
-            for GAN, DCGAN and LSGAN; the other models' fused column is empty there.)
+            for GAN, DCGAN, LSGAN, WGAN and WGAN-GP; the other models' fused
+            column is empty there.)
 
 The backend is Keras' (KERAS_BACKEND); the tables have a backend column, and
 results.csv gains the rows of each backend run (the others' rows are kept).
@@ -245,8 +246,44 @@ def fused_wasserstein(gan):
     return step
 
 
+def fused_information(gan):
+    """InfoGAN: D on real and generated images; then G and Q's head together
+    on G's adversarial loss plus Q's code losses (lambda times -log Q(c|x)),
+    Q reading, from D's body, the codes G was given."""
+    G, D, Q = gan.generator, gan.discriminator, gan.q_head
+    with_features = keras.Model(D.inputs, [D.outputs[0], D.get_layer("validity").input])
+    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
+    g_and_q = G.trainable_variables + Q.trainable_variables
+
+    @tf.function(jit_compile=True)
+    def step(imgs, d_input, g_input):
+        ones = tf.ones((tf.shape(imgs)[0], 1))
+        zeros = tf.zeros_like(ones)
+        gen_imgs = G(d_input, training=False)
+        d_loss = d_acc = 0.0
+        for batch, target in ((imgs, ones), (gen_imgs, zeros)):
+            with tf.GradientTape() as tape:
+                validity = D(batch, training=True)
+                loss = _bce(target, validity)
+                scaled = d_opt.scale_loss(loss)
+            d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
+            d_loss, d_acc = d_loss + 0.5 * loss, d_acc + 0.5 * _acc(target, validity)
+        _, code, continuous = gan.split_generator_input(g_input)
+        with tf.GradientTape() as tape:
+            validity, features = with_features(G(g_input, training=True), training=True)
+            code_probabilities, means = Q(features, training=True)
+            g_loss = _bce(ones, validity)
+            q_code = keras.ops.mean(gan.categorical_code_loss(code, code_probabilities))
+            q_continuous = keras.ops.mean(gan.continuous_code_loss(continuous, means))
+            scaled = g_opt.scale_loss(g_loss + q_code + q_continuous)
+        g_opt.apply(tape.gradient(scaled, g_and_q), g_and_q)
+        return d_loss, d_acc, g_loss, q_code, q_continuous
+    return step
+
+
 # ---------------------------------------------------------------------------
-# The same reference for GAN and DCGAN on JAX and on PyTorch
+# The same references for GAN, DCGAN, LSGAN, WGAN and WGAN-GP on JAX and on
+# PyTorch
 # ---------------------------------------------------------------------------
 
 def fused_unconditional_jax(gan, loss_fn=_bce):
@@ -329,18 +366,136 @@ def fused_unconditional_torch(gan, loss_fn=_bce):
     return step
 
 
-# The hand-written reference step of each recipe, per backend. (WGAN's and
-# WGAN-GP's are TensorFlow's only, as CGAN's, ACGAN's and SRGAN's.)
+def fused_wasserstein_jax(gan):
+    """WGAN and WGAN-GP by hand on JAX (see `fused_wasserstein`): one
+    `jax.jit` of the stateless step; the penalty's gradient with respect to
+    the interpolates is a `jax.grad` inside the critic's loss."""
+    import jax
+    import jax.numpy as jnp
+    G, D = gan.generator, gan.critic
+    d_opt, g_opt = gan.critic.optimizer, gan.combined.optimizer
+    d_opt.build(D.trainable_variables)
+    g_opt.build(G.trainable_variables)
+    penalty_weight = getattr(gan, "gradient_penalty_weight", None)
+
+    def score(d_trainable, d_state, images):
+        validity, d_state = D.stateless_call(d_trainable, d_state, images, training=True)
+        return validity.astype("float32"), d_state
+
+    def critic_loss(d_trainable, d_state, real, fake, key):
+        real_score, d_state = score(d_trainable, d_state, real)
+        fake_score, d_state = score(d_trainable, d_state, fake)
+        loss = jnp.mean(fake_score) - jnp.mean(real_score)
+        if penalty_weight is not None:
+            eps = jax.random.uniform(key, (real.shape[0], 1, 1, 1))
+            x_hat = eps * real + (1 - eps) * fake.astype(real.dtype)
+            grad = jax.grad(lambda x: jnp.sum(score(d_trainable, d_state, x)[0]))(x_hat)
+            norm = jnp.sqrt(jnp.sum(jnp.square(grad), axis=(1, 2, 3)) + 1e-12)
+            loss += penalty_weight * jnp.mean(jnp.square(norm - 1.0))
+        return loss, d_state
+
+    @jax.jit
+    def jitted(state, key, imgs, noise, g_noise):
+        g_trainable, g_state, d_trainable, d_state, d_slots, g_slots = state
+        d_mean = 0.0
+        for i in range(gan.n_critic):
+            fake, _ = G.stateless_call(g_trainable, g_state, noise[:, i], training=False)
+            key, draw = jax.random.split(key)
+            (loss, d_state), grads = jax.value_and_grad(critic_loss, has_aux=True)(
+                d_trainable, d_state, imgs[:, i], fake, draw)
+            d_trainable, d_slots = d_opt.stateless_apply(d_slots, grads, d_trainable)
+            if penalty_weight is None:
+                d_trainable = [jnp.clip(w, -gan.clip_value, gan.clip_value) for w in d_trainable]
+            d_mean += loss / gan.n_critic
+
+        def g_loss(g_trainable, g_state):
+            fake, g_state = G.stateless_call(g_trainable, g_state, g_noise, training=True)
+            return -jnp.mean(score(d_trainable, d_state, fake)[0]), g_state
+
+        (loss, g_state), grads = jax.value_and_grad(g_loss, has_aux=True)(g_trainable, g_state)
+        g_trainable, g_slots = g_opt.stateless_apply(g_slots, grads, g_trainable)
+        return (d_mean, loss), (g_trainable, g_state, d_trainable, d_state, d_slots,
+                                g_slots), key
+
+    state = [[v.value for v in group] for group in (
+        G.trainable_variables, G.non_trainable_variables, D.trainable_variables,
+        D.non_trainable_variables, d_opt.variables, g_opt.variables)]
+    key = [jax.random.PRNGKey(0)]
+
+    def step(imgs, noise, g_noise):
+        logs, state[:], key[0] = jitted(state, key[0], imgs, noise, g_noise)
+        return logs
+
+    def write_back():
+        """Put the step's state into the Keras variables (the timed steps keep it apart)."""
+        for group, values in zip((G.trainable_variables, G.non_trainable_variables,
+                                  D.trainable_variables, D.non_trainable_variables,
+                                  d_opt.variables, g_opt.variables), state):
+            for variable, value in zip(group, values):
+                variable.assign(value)
+    step.write_back = write_back
+    return step
+
+
+def fused_wasserstein_torch(gan):
+    """WGAN and WGAN-GP by hand on PyTorch (see `fused_wasserstein`):
+    autograd; the penalty's gradient with respect to the interpolates is
+    `torch.autograd.grad(create_graph=True)`, differentiated again."""
+    import torch
+    G, D = gan.generator, gan.critic
+    d_opt, g_opt = gan.critic.optimizer, gan.combined.optimizer
+    penalty_weight = getattr(gan, "gradient_penalty_weight", None)
+
+    def apply(model, optimizer, loss):
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            optimizer.apply([v.value.grad for v in model.trainable_weights],
+                            model.trainable_weights)
+
+    def score(images):
+        return D(images, training=True).float()
+
+    def step(imgs, noise, g_noise):
+        imgs, noise, g_noise = (keras.ops.convert_to_tensor(a) for a in (imgs, noise, g_noise))
+        d_mean = 0.0
+        for i in range(gan.n_critic):
+            real = imgs[:, i]
+            with torch.no_grad():
+                fake = G(noise[:, i], training=False).to(real.dtype)
+            loss = score(fake).mean() - score(real).mean()
+            if penalty_weight is not None:
+                eps = torch.rand((real.shape[0], 1, 1, 1), device=real.device)
+                x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                grad, = torch.autograd.grad(score(x_hat).sum(), x_hat, create_graph=True)
+                norm = torch.sqrt(grad.square().sum(dim=(1, 2, 3)) + 1e-12)
+                loss = loss + penalty_weight * (norm - 1.0).square().mean()
+            apply(D, d_opt, loss)
+            if penalty_weight is None:
+                with torch.no_grad():
+                    for w in D.trainable_weights:
+                        w.assign(keras.ops.clip(w.value, -gan.clip_value, gan.clip_value))
+            d_mean = d_mean + loss.detach() / gan.n_critic
+        g_loss = -score(G(g_noise, training=True)).mean()
+        apply(G, g_opt, g_loss)
+        return d_mean, g_loss.detach()
+    return step
+
+
+# The hand-written reference step of each recipe, per backend. (CGAN's,
+# ACGAN's, SRGAN's and InfoGAN's are TensorFlow's only.)
 FUSED = {
     "tensorflow": {"unconditional": fused_unconditional, "conditional": fused_conditional,
                    "auxiliary_classifier": fused_auxiliary_classifier,
                    "super_resolution": fused_super_resolution,
                    "least_squares": lambda gan: fused_unconditional(gan, _mse),
-                   "wasserstein": fused_wasserstein},
+                   "wasserstein": fused_wasserstein, "information": fused_information},
     "jax": {"unconditional": fused_unconditional_jax,
-            "least_squares": lambda gan: fused_unconditional_jax(gan, _mse)},
+            "least_squares": lambda gan: fused_unconditional_jax(gan, _mse),
+            "wasserstein": fused_wasserstein_jax},
     "torch": {"unconditional": fused_unconditional_torch,
-              "least_squares": lambda gan: fused_unconditional_torch(gan, _mse)},
+              "least_squares": lambda gan: fused_unconditional_torch(gan, _mse),
+              "wasserstein": fused_wasserstein_torch},
 }
 
 
@@ -368,6 +523,7 @@ MODELS = {
     "lsgan": ("lsgan.lsgan", "LSGAN", {}, 32, "least_squares"),
     "wgan": ("wgan.wgan", "WGAN", {}, 32, "wasserstein"),
     "wgan-gp": ("wgan_gp.wgan_gp", "WGANGP", {}, 32, "wasserstein"),
+    "infogan": ("infogan.infogan", "INFOGAN", {}, 32, "information"),
     "srgan": ("srgan.srgan", "SRGAN", {"content_loss": "mse", "dataset": photos(64)},
               16, "super_resolution"),
     "srgan-vgg": ("srgan.srgan", "SRGAN", {"content_loss": "vgg", "vgg_weights": None,
