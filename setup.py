@@ -15,7 +15,8 @@ setup(
     # Every package of the repository, subpackages included (common.backends):
     # a list written by hand left one out, and `pip install .` could not run a model.
     packages=find_packages(include=["common", "common.*", "gan", "dcgan", "cgan", "acgan",
-                                    "srgan", "lsgan", "wgan", "wgan_gp", "infogan"]),
+                                    "srgan", "lsgan", "wgan", "wgan_gp", "infogan",
+                                    "pix2pix"]),
     install_requires=[
         "tensorflow>=2.16",  # the first TensorFlow that ships Keras 3
         "tensorboard",  # --tensorboard event files (TensorFlow no longer brings it)
