@@ -22,8 +22,6 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
 from common import backends, checkpoints
 from common.errors import UserError
 from common.evaluation import save_class_names

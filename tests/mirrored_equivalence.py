@@ -27,11 +27,15 @@ import numpy as np  # noqa: E402
 
 from common import checkpoints, precision  # noqa: E402
 from common.data import ArrayImages  # noqa: E402
-from tiny import TinyCGAN, TinyDCGAN, TinyGAN  # noqa: E402
+from test_infogan import TinyINFOGAN  # noqa: E402
+from tiny import TinyCGAN, TinyDCGAN, TinyGAN, TinyWGAN  # noqa: E402
 
 # GAN: dense layers, BatchNorm in G; DCGAN: convolutions, BatchNorm in both, Dropout in D;
-# CGAN: the labels travel with the images to every replica.
-MODELS = {"gan": TinyGAN, "dcgan": TinyDCGAN, "cgan": TinyCGAN}
+# CGAN: the labels travel with the images to every replica; WGAN: n_critic
+# critic steps and the clip inside the step; InfoGAN: a third network (Q's
+# head) trained with G.
+MODELS = {"gan": TinyGAN, "dcgan": TinyDCGAN, "cgan": TinyCGAN, "wgan": TinyWGAN,
+          "infogan": TinyINFOGAN}
 # The layers that compute (matrix products), but for the networks' output layers,
 # which stay float32 in every precision.
 COMPUTING = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspose)

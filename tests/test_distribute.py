@@ -22,24 +22,25 @@ from gan.gan import main as gan_main
 def test_mirrored_over_two_cpu_devices_equals_one_device_and_runs_dropout_and_bfloat16():
     # Tiny GAN: dense layers, BatchNorm in G (synchronised over the replicas);
     # tiny DCGAN: convolutions, BatchNorm in both, Dropout in D;
-    # tiny CGAN: labels sliced with the images. Same start,
+    # tiny CGAN: labels sliced with the images; tiny WGAN: 5 critic steps and
+    # the clip in one step; tiny InfoGAN: a third network, Q's head. Same start,
     # same global batch of 16, 3 steps, dropout off (see the script); then the
     # DCGAN mirrored again with its dropout on; then the DCGAN in mixed_bfloat16.
+    models = ["gan", "dcgan", "cgan", "wgan", "infogan", "dcgan:mixed_bfloat16"]
     result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "mirrored_equivalence.py"),
-                             "3", "gan", "dcgan", "cgan", "dcgan:mixed_bfloat16"],
-                            capture_output=True, text=True, timeout=300)
+                             "3", *models], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert [report["model"] for report in reports] == ["gan", "dcgan", "cgan",
-                                                       "dcgan:mixed_bfloat16"]
+    assert [report["model"] for report in reports] == models
     *in_float32, in_bfloat16 = reports
     for report in reports:
         assert report["replicas"] == 2 and report["weight_dtypes"] == ["float32"]
         assert report["max_change"] > 1e-4, report  # training moved the weights...
     for report in in_float32:
         assert report["compute_dtypes"] == ["float32"]
-        # ...and both ways moved them alike, to float32 rounding (sums in another order).
-        assert report["max_difference"] <= 1e-6, report
+        # ...and both ways moved them alike, to float32 rounding (sums in another
+        # order; InfoGAN's softmax cross-entropy over the replicas' halves a little more).
+        assert report["max_difference"] <= (5e-6 if report["model"] == "infogan" else 1e-6), report
         assert report["max_difference"] < 0.01 * report["max_change"], report
     dcgan = reports[1]
     # Dropout acts inside the mirrored step (D's own steps and the frozen D in G's):
