@@ -204,6 +204,36 @@ def fused_super_resolution(gan):
     return step
 
 
+def fused_pix2pix(gan):
+    """Pix2Pix: D scores (image, B) pairs per patch with the squared error, real
+    A against 1 and G(B) against 0; G gets the squared error of D's score of
+    (G(B), B) against 1 plus 100 x the L1 distance of G(B) to A."""
+    G, D = gan.generator, gan.discriminator
+    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
+
+    @tf.function(jit_compile=True)
+    def step(imgs_A, imgs_B):
+        ones = tf.ones((tf.shape(imgs_A)[0],) + gan.disc_patch)
+        zeros = tf.zeros_like(ones)
+        fake_A = G(imgs_B, training=False)
+        d_loss = d_acc = 0.0
+        for batch, target in ((imgs_A, ones), (fake_A, zeros)):
+            with tf.GradientTape() as tape:
+                validity = D([batch, imgs_B], training=True)
+                loss = _mse(target, validity)
+                scaled = d_opt.scale_loss(loss)
+            d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
+            d_loss, d_acc = d_loss + 0.5 * loss, d_acc + 0.5 * _acc(target, validity)
+        with tf.GradientTape() as tape:
+            generated = G(imgs_B, training=True)
+            g_loss = (_mse(ones, D([generated, imgs_B], training=True))
+                      + 100 * keras.ops.mean(keras.losses.mean_absolute_error(imgs_A, generated)))
+            scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
+        g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
+        return d_loss, d_acc, g_loss
+    return step
+
+
 def fused_wasserstein(gan):
     """WGAN and WGAN-GP: `n_critic` critic updates on mean(D(fake)) -
     mean(D(real)), each followed by the clip of the critic's weights (WGAN)
@@ -483,13 +513,14 @@ def fused_wasserstein_torch(gan):
 
 
 # The hand-written reference step of each recipe, per backend. (CGAN's,
-# ACGAN's, SRGAN's and InfoGAN's are TensorFlow's only.)
+# ACGAN's, SRGAN's, InfoGAN's and Pix2Pix's are TensorFlow's only.)
 FUSED = {
     "tensorflow": {"unconditional": fused_unconditional, "conditional": fused_conditional,
                    "auxiliary_classifier": fused_auxiliary_classifier,
                    "super_resolution": fused_super_resolution,
                    "least_squares": lambda gan: fused_unconditional(gan, _mse),
-                   "wasserstein": fused_wasserstein, "information": fused_information},
+                   "wasserstein": fused_wasserstein, "information": fused_information,
+                   "pix2pix": fused_pix2pix},
     "jax": {"unconditional": fused_unconditional_jax,
             "least_squares": lambda gan: fused_unconditional_jax(gan, _mse),
             "wasserstein": fused_wasserstein_jax},
@@ -507,6 +538,14 @@ def photos(hr_size):
     return load
 
 
+def pairs(img_size):
+    """Pix2Pix's offline task (common/paired.py) at `img_size`."""
+    def load():
+        from common.paired import load_paired
+        return load_paired(img_size=img_size, verbose=False)
+    return load
+
+
 # name: (module, class, constructor arguments, batch size, kind of reference
 # step in FUSED). SRGAN at its class's defaults, Keras-GAN's size (64x64 crops,
 # 16 residual blocks, batch 16) with the pixel content loss it trains with offline, and with the
@@ -514,6 +553,9 @@ def photos(hr_size):
 # (random weights here: the same arithmetic); srgan-cpu is what `python
 # srgan/srgan.py` trains by default (4 residual blocks, batch 4); srgan-small the small
 # configuration of the earlier tables (32x32 crops, 4 residual blocks).
+# pix2pix is what `python pix2pix/pix2pix.py` trains by default (64x64,
+# 32 filters, batch 4); pix2pix-keras-gan Keras-GAN's networks (256x256, 64
+# filters, batch 1).
 MODELS = {
     "gan": ("gan.gan", "GAN", {}, 32, "unconditional"),
     "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, "unconditional"),
@@ -533,6 +575,10 @@ MODELS = {
     "srgan-small": ("srgan.srgan", "SRGAN", {"hr_shape": (32, 32, 3), "n_residual_blocks": 4,
                                              "content_loss": "mse", "dataset": photos(32)},
                     16, "super_resolution"),
+    "pix2pix": ("pix2pix.pix2pix", "Pix2Pix", {"gf": 32, "df": 32, "dataset": pairs(64)},
+                4, "pix2pix"),
+    "pix2pix-keras-gan": ("pix2pix.pix2pix", "Pix2Pix", {"img_shape": (256, 256, 3),
+                                                         "dataset": pairs(256)}, 1, "pix2pix"),
 }
 
 
