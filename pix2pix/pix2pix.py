@@ -21,6 +21,7 @@ printed and written to <out>/history.csv.
     python pix2pix/pix2pix.py                          # offline: restore degraded photo crops, 64x64
     python pix2pix/pix2pix.py --data datasets/facades  # your own pairs (facades: labels -> photo)
     python pix2pix/pix2pix.py --evaluate pix2pix/saved_model/generator.keras [--data DIR]
+    python pix2pix/pix2pix.py --translate IMG_OR_DIR --generator pix2pix/saved_model/generator.keras
     python pix2pix/pix2pix.py --data datasets/facades --img-size 256 --batch-size 1 \\
         --epochs 40000 --sample-interval 200            # Keras-GAN's size (GPU)
 """
@@ -62,6 +63,14 @@ def command_line():
                              "baseline on the test pairs of --data (its test/ or val/, or every "
                              "pair in a folder of pairs) or of the offline task, and save a "
                              "figure beside the generator (or in --out)")
+    parser.add_argument("--translate", metavar="IMG_OR_DIR", default=None,
+                        help="only translate an image, or every .jpg/.png in a folder, with "
+                             "--generator: each image (one image, G's input, not a pair) is "
+                             "resized to G's square size, translated, and resized back to its "
+                             "own size; written as NAME_pix2pix.png into --out (default: "
+                             "beside each image)")
+    parser.add_argument("--generator", default=None,
+                        help="the saved generator (.keras) that --translate uses")
     return parser
 
 
@@ -333,10 +342,10 @@ def save_grid(compared, dataset, path, title, direction="BtoA", columns=6):
                                   title=title)
 
 
-def load_translator(path):
+def load_translator(path, command="pix2pix.py --evaluate"):
     """A saved pix2pix generator (.keras): image in, image of the same size out;
     anything else is one sentence."""
-    expected = "pix2pix.py --evaluate expects a saved pix2pix generator (.keras)"
+    expected = f"{command} expects a saved pix2pix generator (.keras)"
     if os.path.isdir(path) or not os.path.isfile(path):
         raise UserError(f"{expected}; {path} " + ("is a folder" if os.path.isdir(path) else
                                                   "does not exist") +
@@ -372,11 +381,59 @@ def evaluate_command(generator_path, data=None, out=None, direction="BtoA"):
     return flat
 
 
+def translate_command(source, generator_path, out=None):
+    """`--translate IMG_OR_DIR --generator G.keras [--out DIR]`: each image is
+    resized to G's square input (bicubic), translated, and G's output resized
+    back to the image's own size; written as NAME_pix2pix.png. Returns the paths."""
+    from common import data, photos
+    from common.files import replaced_atomically
+    if not generator_path:
+        raise UserError("--translate needs the generator to translate with: add --generator "
+                        "<out>/saved_model/generator.keras from a training run.")
+    if not os.path.exists(source):
+        raise UserError(f"{source} does not exist: pass an image (.jpg/.png) or a folder of them "
+                        "to --translate.")
+    generator = load_translator(generator_path, command="pix2pix.py --translate")
+    size = generator.inputs[0].shape[1]
+    paths = data.list_images(source) if os.path.isdir(source) else [source]
+    if out:
+        os.makedirs(out, exist_ok=True)
+    written = []
+    for path in paths:
+        try:
+            pixels = photos.read_photo_or_raise(path)
+        except data.UnreadableImage as error:
+            raise UserError(f"Image {path} cannot be read ({error}): pass a .jpg or .png.") from None
+        h, w = pixels.shape[:2]
+        small = paired._to_unit(photos._resize(pixels, size, size))[None]
+        output = ops.convert_to_numpy(generator(small, training=False))[0]
+        output = np.clip(np.round((output + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        output = photos._resize(output, h, w)
+        stem = os.path.splitext(os.path.basename(path))[0] + "_pix2pix.png"
+        destination = os.path.join(out or os.path.dirname(os.path.abspath(path)), stem)
+        from PIL import Image
+        with replaced_atomically(destination) as tmp:
+            Image.fromarray(output).save(tmp, format="PNG")
+        written.append(destination)
+    print(f"Translated {len(written)} image(s) with {generator_path} ({size}x{size}): "
+          + (written[0] if len(written) == 1 else os.path.dirname(written[0])))
+    return written
+
+
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
-    if args.evaluate:  # no training: the GPUs as asked, and no word of training
+    if args.generator and not args.translate:
+        raise UserError(f"--generator names the model --translate uses; {args.generator} was "
+                        "given without --translate IMG_OR_DIR (to score a generator, use "
+                        f"--evaluate {args.generator}).")
+    if args.translate and args.evaluate:
+        raise UserError("--translate and --evaluate are two commands; both were given: "
+                        "choose one.")
+    if args.evaluate or args.translate:  # no training: the GPUs as asked, and no word of training
         cli.set_up_gpus(args, verbose=False)
+        if args.translate:
+            return translate_command(args.translate, args.generator, args.out)
         return evaluate_command(args.evaluate, args.data, args.out, args.direction)
     strategy = cli.set_up_devices(args)
     dataset = paired.load_paired(args.data, img_size=args.img_size, direction=args.direction)

@@ -329,6 +329,32 @@ def test_evaluate_scores_a_saved_generator_on_a_folder_of_pairs(tmp_path, capsys
     assert "Traceback" not in result.stderr
 
 
+def test_translate_writes_each_image_at_its_own_size(tmp_path):
+    from PIL import Image
+    path = str(tmp_path / "g.keras")
+    identity_generator().save(path)
+    os.makedirs(tmp_path / "mine")
+    Image.fromarray(smooth_photo(3, (48, 72))).save(tmp_path / "mine" / "a.png")
+    Image.fromarray(smooth_photo(4, (40, 40))).save(tmp_path / "mine" / "b.jpg")
+    result = call_main(pix2pix_main, "--translate", str(tmp_path / "mine"), "--generator", path,
+                       "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(tmp_path / "out")) == ["a_pix2pix.png", "b_pix2pix.png"]
+    out = np.asarray(Image.open(tmp_path / "out" / "a_pix2pix.png"))
+    assert out.shape == (48, 72, 3)
+    # The identity G at 32x32: the photo back, smooth enough to survive the resizing.
+    assert np.abs(out.astype(float) - smooth_photo(3, (48, 72))).mean() < 6
+    single = call_main(pix2pix_main, "--translate", str(tmp_path / "mine" / "a.png"),
+                       "--generator", path, cwd=tmp_path)
+    assert single.returncode == 0 and os.path.exists(tmp_path / "mine" / "a_pix2pix.png")
+    for args, message in [(["--generator", path], "without --translate"),
+                          (["--translate", str(tmp_path / "mine")], "needs the generator"),
+                          (["--translate", str(tmp_path / "none.png"), "--generator", path],
+                           "does not exist")]:
+        bad = call_main(pix2pix_main, *args, cwd=tmp_path)
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+
+
 # ---------------------------------------------------------------------------
 #  Data: the pix2pix layout, directions, the offline task, bad input
 # ---------------------------------------------------------------------------
