@@ -43,6 +43,9 @@ class GANModel:
     precision = requested_precision = "float32"
     # The model's own arrays a checkpoint keeps: the fixed inputs of its grids.
     sample_arrays = ("sample_noise", "sample_labels")
+    # Whether the next batch may be drawn while a step runs (common/prefetch.py):
+    # True when draw_batch reads only `rng` and the data, not what a step changes.
+    draw_ahead = True
 
     def __init__(self, out_dir=None, seed=None):
         """`out_dir`: where images/, saved_model/ and checkpoints/ go (default:

@@ -57,7 +57,9 @@ class Prefetcher:
 
     def __init__(self, gan, batch_size, steps, ahead=None):
         self.gan, self.batch_size, self.left = gan, batch_size, steps
-        self.ahead = BATCHES_AHEAD if ahead is None else ahead
+        if ahead is None:  # a model whose draw reads what a step changes draws in the loop
+            ahead = BATCHES_AHEAD if gan.draw_ahead else 0
+        self.ahead = ahead
         self.redrawn = 0  # batches drawn again because `gan.rng` moved meanwhile
         self._pending = None
         self._start_next()

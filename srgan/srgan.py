@@ -133,6 +133,10 @@ class PretrainThenGAN(keras.optimizers.schedules.LearningRateSchedule):
 
 
 class SRGAN(GANModel):
+    # draw_batch reads the optimizer's step count (pre-training or not), which
+    # the running step changes: each batch is drawn between two steps.
+    draw_ahead = False
+
     def __init__(self, hr_shape=(64, 64, 3), n_residual_blocks=16, upsample_filters=64,
                  dataset=None, out_dir=None, content_loss="auto", vgg_weights="imagenet",
                  vgg_layer=vgg.DEFAULT_LAYER, pretrain_steps=0, pretrain_lr=0.0005,

@@ -29,7 +29,8 @@ def crops(tmp_path_factory):
 
 
 class Drawer:
-    """What `Prefetcher` needs of a model: `rng` and `draw_batch`."""
+    """What `Prefetcher` needs of a model: `rng`, `draw_batch` and `draw_ahead`."""
+    draw_ahead = True
 
     def __init__(self, dataset, seed=0):
         self.dataset, self.rng = dataset, np.random.default_rng(seed)
@@ -71,7 +72,7 @@ def test_a_draw_from_the_models_rng_between_steps_is_followed_as_without_prefetc
 
 def test_an_error_while_drawing_ahead_is_raised_where_the_batch_is_taken():
     class Failing:
-        rng = np.random.default_rng(0)
+        rng, draw_ahead = np.random.default_rng(0), True
 
         def draw_batch(self, rng, batch_size):
             raise UserError("no images")
@@ -278,3 +279,20 @@ def test_a_tiny_dcgan_on_a_folder_of_photo_crops_runs_at_least_0_7x_the_in_memor
     race = loader_speed.training_race(str(crops), str(tmp_path), steps=150, rounds=3,
                                       verbose=False)
     assert race["folder"]["vs_memory"] >= 0.7, race
+
+
+def test_a_model_whose_draw_reads_the_step_count_draws_between_steps(tmp_path):
+    """SRGAN's draw_batch reads the optimizer's step count (pre-training or
+    not): drawn while a step runs it would see the count before that step,
+    one pre-training step too many. It declares draw_ahead = False."""
+    from common.photos import HighResPhotos
+    from tiny import TinySRGAN
+    rng = np.random.default_rng(0)
+    photos = [rng.integers(0, 256, (48, 48, 3)).astype("uint8") for _ in range(4)]
+    gan = TinySRGAN(hr_shape=(32, 32, 3), dataset=HighResPhotos(photos[:3], photos[3:], hr_size=32),
+                    out_dir=str(tmp_path), content_loss="mse", pretrain_steps=3, seed=0)
+    assert prefetch.Prefetcher(gan, 4, steps=1).ahead == 0
+    gan.train(epochs=6, batch_size=4, sample_interval=10, quiet=True)
+    rows = (tmp_path / "history.csv").read_text().splitlines()[1:]
+    d_losses = [float(row.split(",")[1]) for row in rows]
+    assert d_losses[:3] == [0.0, 0.0, 0.0] and all(d > 0 for d in d_losses[3:]), d_losses
