@@ -14,7 +14,7 @@ from keras.layers import BatchNormalization, Concatenate, Conv2D, Input, LeakyRe
 from keras.models import Model
 from keras.optimizers import Adam
 
-from conftest import REPO, assert_frozen_d_contract, call_main, changed, run_script, snapshot
+from conftest import assert_frozen_d_contract, call_main, changed, run_script, snapshot
 from test_recipes import (LOGS_TOLERANCE, STATE_TOLERANCE, compiled, float64,  # noqa: F401
                           in_float64, relative_difference, start_alike, state)
 from common import checkpoints, paired
@@ -476,4 +476,3 @@ def test_script_runs_from_another_folder(tmp_path):
                         "--out", str(tmp_path / "run"), "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert os.path.exists(tmp_path / "run" / "saved_model" / "generator.keras")
-    assert os.path.dirname(REPO)  # the script found common/ from elsewhere
