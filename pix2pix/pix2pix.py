@@ -25,6 +25,7 @@ printed and written to <out>/history.csv.
     python pix2pix/pix2pix.py --data datasets/facades --img-size 256 --batch-size 1 \\
         --epochs 40000 --sample-interval 200            # Keras-GAN's size (GPU)
 """
+import argparse
 import os
 import sys
 
@@ -54,6 +55,10 @@ def command_line():
     parser.add_argument("--direction", choices=["BtoA", "AtoB"], default="BtoA",
                         help="BtoA: G turns the right half into the left (Keras-GAN); AtoB: "
                              "the left into the right")
+    parser.add_argument("--input-skip", action=argparse.BooleanOptionalAction, default=True,
+                        help="G adds its output to its input, starting as the identity (the "
+                             "do-nothing baseline) and learning what to change; suits restoring "
+                             "images (Keras-GAN: --no-input-skip, G paints the whole image)")
     parser.add_argument("--gf", type=cli.positive_int, default=32,
                         help="filters of G's first layer (Keras-GAN: 64)")
     parser.add_argument("--df", type=cli.positive_int, default=32,
@@ -107,7 +112,7 @@ class Pix2Pix(GANModel):
     sample_arrays = ()  # the grids show the dataset's fixed test pairs
 
     def __init__(self, img_shape=(64, 64, 3), gf=64, df=64, dataset=None, out_dir=None,
-                 direction="BtoA", precision="float32", seed=None):
+                 direction="BtoA", input_skip=False, precision="float32", seed=None):
         """
         Args:
             img_shape: (rows, cols, channels) of the images; rows and cols
@@ -118,6 +123,11 @@ class Pix2Pix(GANModel):
             out_dir: where images/, saved_model/ and history.csv go; default this file's folder.
             direction: "BtoA" (G turns B into A, Keras-GAN) or "AtoB"; what
                 the data set gives G is set by the data set, this is recorded.
+            input_skip: G adds its output to its input (clipped to [-1, 1]),
+                its last convolution starting at zero, so the untrained G is
+                the identity, the do-nothing baseline, and learns only what
+                to change. Keras-GAN: False (G paints the whole image through
+                tanh); the command line's default is True (README).
             precision: "float32", "mixed_bfloat16", "mixed_float16" or "auto"
                 (common/precision.py).
             seed: seed for weights, data order and the offline task's noise; None is random.
@@ -129,6 +139,7 @@ class Pix2Pix(GANModel):
                             f"patches); {self.img_rows}x{self.img_cols} was asked for.")
         self.dataset = dataset
         self.direction = getattr(dataset, "direction", direction)
+        self.input_skip = bool(input_skip)
         super().__init__(out_dir, seed)  # out_dir, seeds and rng (common/model.py)
 
         # Calculate output shape of D (PatchGAN)
@@ -177,7 +188,7 @@ class Pix2Pix(GANModel):
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
         return {"img_shape": self.img_shape, "gf": self.gf, "df": self.df,
-                "direction": self.direction,
+                "direction": self.direction, "input_skip": self.input_skip,
                 "data": getattr(self.dataset, "source", None)}
 
     def saved_networks(self, final):
@@ -218,8 +229,16 @@ class Pix2Pix(GANModel):
             u = deconv2d(u, skip, f)
 
         u = layers.UpSampling2D(size=2)(u)
-        output_img = layers.Conv2D(self.channels, kernel_size=4, strides=1, padding="same",
-                                   activation="tanh")(u)
+        if not self.input_skip:
+            output_img = layers.Conv2D(self.channels, kernel_size=4, strides=1, padding="same",
+                                       activation="tanh")(u)
+            return Model(d0, output_img, name="generator")
+
+        # The change to the input, added to it: the last convolution starts at
+        # zero, so the untrained G returns its input (the do-nothing baseline).
+        change = layers.Conv2D(self.channels, kernel_size=4, strides=1, padding="same",
+                               kernel_initializer="zeros")(u)
+        output_img = layers.Activation("hard_tanh")(layers.Add()([d0, change]))  # in [-1, 1]
         return Model(d0, output_img, name="generator")
 
     def build_discriminator(self):
@@ -439,7 +458,8 @@ def main(argv=None):
     dataset = paired.load_paired(args.data, img_size=args.img_size, direction=args.direction)
     with strategy.scope():  # one device, or every replica (common/backends/tensorflow_distribute.py)
         gan = Pix2Pix(img_shape=dataset.shape, gf=args.gf, df=args.df, dataset=dataset,
-                      out_dir=args.out, direction=args.direction, precision=args.precision,
+                      out_dir=args.out, direction=args.direction, input_skip=args.input_skip,
+                      precision=args.precision,
                       seed=args.seed)
     gan.train(epochs=args.epochs, batch_size=args.batch_size,
               sample_interval=args.sample_interval, **cli.training_options(args))

@@ -84,6 +84,21 @@ def test_real_networks_are_a_unet_to_2x2_and_a_16x_patch_discriminator(tmp_path)
         Pix2Pix(img_shape=(40, 40, 3), out_dir=str(tmp_path))
 
 
+def test_input_skip_starts_as_the_do_nothing_baseline_and_learns_a_change(tmp_path):
+    from pix2pix.pix2pix import command_line
+    assert command_line().parse_args([]).input_skip  # the command line's default
+    assert not command_line().parse_args(["--no-input-skip"]).input_skip  # Keras-GAN's G
+    gan = TinyPix2Pix(dataset=offline_like(), out_dir=str(tmp_path), input_skip=True, seed=0,
+                      precision="float32")
+    assert gan.config()["input_skip"] is True
+    flat = gan.measure()
+    for metric in ("psnr", "ssim", "l1"):
+        assert flat[f"{metric}_g"] == pytest.approx(flat[f"{metric}_input"])
+    gan.train(epochs=2, batch_size=2, sample_interval=5, quiet=True)
+    _, inputs = gan.dataset.test_pairs()
+    assert np.abs(gan.generator.predict(inputs, verbose=0) - inputs).mean() > 1e-4
+
+
 def test_combined_step_leaves_discriminator_unchanged_and_d_learns_in_its_own_step(gan):
     imgs_A, imgs_B = gan.draw_batch(np.random.default_rng(0), 4)
     valid = np.ones((4,) + gan.disc_patch)
