@@ -554,7 +554,7 @@ def pairs(img_size):
 # srgan/srgan.py` trains by default (4 residual blocks, batch 4); srgan-small the small
 # configuration of the earlier tables (32x32 crops, 4 residual blocks).
 # pix2pix is what `python pix2pix/pix2pix.py` trains by default (64x64,
-# 32 filters, batch 4); pix2pix-keras-gan Keras-GAN's networks (256x256, 64
+# 32 filters, G adding to its input, batch 4); pix2pix-keras-gan Keras-GAN's networks (256x256, 64
 # filters, batch 1).
 MODELS = {
     "gan": ("gan.gan", "GAN", {}, 32, "unconditional"),
@@ -575,8 +575,8 @@ MODELS = {
     "srgan-small": ("srgan.srgan", "SRGAN", {"hr_shape": (32, 32, 3), "n_residual_blocks": 4,
                                              "content_loss": "mse", "dataset": photos(32)},
                     16, "super_resolution"),
-    "pix2pix": ("pix2pix.pix2pix", "Pix2Pix", {"gf": 32, "df": 32, "dataset": pairs(64)},
-                4, "pix2pix"),
+    "pix2pix": ("pix2pix.pix2pix", "Pix2Pix", {"gf": 32, "df": 32, "input_skip": True,
+                                               "dataset": pairs(64)}, 4, "pix2pix"),
     "pix2pix-keras-gan": ("pix2pix.pix2pix", "Pix2Pix", {"img_shape": (256, 256, 3),
                                                          "dataset": pairs(256)}, 1, "pix2pix"),
 }

@@ -10,6 +10,12 @@ output image (real or G's) stacked as channels and scores every patch (a
 the combined model: D's score of (G(B), B) pulled to 1 (squared error, weight
 1) plus the L1 distance of G(B) to A (weight 100); Adam(0.0002, 0.5) for both.
 
+With `input_skip` (the command line's default) G adds what it paints to its
+input instead, its last convolution starting at zero: the untrained G is the
+do-nothing baseline and learns only what to change. Keras-GAN's G, painting
+the whole image through tanh, stayed 10 dB below the baseline after 600 steps
+on a mildly degraded folder (README).
+
 Data: a folder in the pix2pix datasets' layout (train/, and test/ or val/,
 of files holding A and B side by side); G turns B (the right half) into A, as
 Keras-GAN, or A into B with --direction AtoB. With no --data, an offline
@@ -23,7 +29,7 @@ printed and written to <out>/history.csv.
     python pix2pix/pix2pix.py --evaluate pix2pix/saved_model/generator.keras [--data DIR]
     python pix2pix/pix2pix.py --translate IMG_OR_DIR --generator pix2pix/saved_model/generator.keras
     python pix2pix/pix2pix.py --data datasets/facades --img-size 256 --batch-size 1 \\
-        --epochs 40000 --sample-interval 200            # Keras-GAN's size (GPU)
+        --gf 64 --df 64 --no-input-skip --epochs 40000   # Keras-GAN's recipe (GPU)
 """
 import argparse
 import os
