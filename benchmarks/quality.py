@@ -18,7 +18,10 @@ Several --steps score the same run at each of them (train() goes on where it
 stopped). Each run writes its grids and saved models under
 `--out/<model>_s<seed>_b<batch>/` and appends one JSON line per score to
 `--out/scores.jsonl`; a Markdown row per score is printed. Runs are quiet and
-sample only at the end of each stretch (a large sample_interval).
+sample only at the end of each stretch (a large sample_interval). `--cls
+quality_variants:NAME` trains one of the recipes the tables compare against
+(benchmarks/quality_variants.py) instead of the model's own. The tables and
+what they show: docs/results.md, "Quality at equal steps".
 """
 import argparse
 import json

@@ -1,0 +1,120 @@
+"""Recipes that benchmarks/quality.py measured against the models' own, for
+docs/results.md ("Quality at equal steps"); pass one with --cls, e.g.
+
+    python benchmarks/quality.py --model lsgan --cls quality_variants:LSGANKerasGANTargets \
+        --tag _0_1_1 --steps 1000 2000 3000 --seeds 0 1
+    python benchmarks/quality.py --model infogan --cls quality_variants:INFOGANAuthorsSplit \
+        --tag _authors --steps 1000 --seeds 0
+
+None of them is a model of the zoo: they exist so that the tables can be made again.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras
+from keras import ops
+from keras.layers import Input
+from keras.models import Model
+
+from common.frozen import frozen
+from common.step import generate, train_on_batch
+from gan.gan import GAN
+from infogan.infogan import INFOGAN
+from lsgan.lsgan import LSGAN
+
+
+class LSGANKerasGANTargets(LSGAN):
+    """LSGAN with Keras-GAN's 0-1-1 targets (generated 0, real 1, G 1), the
+    recipe before the paper's chi^2 targets."""
+
+    def train_step(self, imgs, noise):
+        valid = ops.ones((ops.shape(imgs)[0], 1))
+        gen_imgs = generate(self.generator, noise)
+        d_real = train_on_batch(self.discriminator, imgs, valid)
+        d_fake = train_on_batch(self.discriminator, gen_imgs, 0 * valid)
+        g = train_on_batch(self.combined, noise, valid)
+        return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]), "g_loss": g["loss"]}
+
+
+class LSGANKerasGANTargetsFreshNoise(LSGANKerasGANTargets):
+    """The same, G trained on new noise as gan.py (Keras-GAN's LSGAN reuses D's)."""
+    draw_batch = GAN.draw_batch
+
+    def train_step(self, imgs, noise, g_noise):
+        valid = ops.ones((ops.shape(imgs)[0], 1))
+        gen_imgs = generate(self.generator, noise)
+        d_real = train_on_batch(self.discriminator, imgs, valid)
+        d_fake = train_on_batch(self.discriminator, gen_imgs, 0 * valid)
+        g = train_on_batch(self.combined, g_noise, valid)
+        return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]), "g_loss": g["loss"]}
+
+
+class INFOGANAuthorsSplit(INFOGAN):
+    """The information term split as in the authors' code (openai/InfoGAN,
+    infogan_trainer.py): D's optimizer minimises D's loss - lambda * L_I over
+    D's body and Q's head; G's optimizer minimises G's loss - lambda * L_I
+    over G only. Here D's side is an update of its own, after D's two, on the
+    generated batch of D's step: `info_model` (D's body and Q's head,
+    Adam(2e-4, 0.5), D's numbers); the combined model holds D and Q's head
+    frozen."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        features = self.discriminator.get_layer("validity").input
+        code, continuous = self.q_head(features)
+        self.info_model = Model(self.discriminator.inputs,
+                                {"code": code, "continuous": continuous}, name="info_model")
+        losses = {"code": self.categorical_code_loss, "continuous": self.continuous_code_loss}
+        self.info_model.compile(loss=losses, optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+        self.info_model.optimizer.build(self.info_model.trainable_variables)
+        gen_input = Input(shape=(self.input_dim,))
+        d_with_features = Model(self.discriminator.inputs,
+                                [self.discriminator.outputs[0], features])
+        validity, img_features = frozen(d_with_features)(self.generator(gen_input))
+        code, continuous = frozen(self.q_head)(img_features)
+        self.combined = Model(gen_input, {"validity": validity, "code": code,
+                                          "continuous": continuous}, name="combined")
+        self.combined.compile(loss={"validity": "binary_crossentropy", **losses},
+                              optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+
+    def networks(self):
+        # (INFOGAN's __init__ asks for them before info_model exists)
+        extra = {"information": self.info_model} if hasattr(self, "info_model") else {}
+        return {**super().networks(), **extra}
+
+    def train_step(self, imgs, d_input, g_input):
+        valid = ops.ones((ops.shape(imgs)[0], 1))
+        gen_imgs = generate(self.generator, d_input)
+        d_real = train_on_batch(self.discriminator, imgs, valid)
+        d_fake = train_on_batch(self.discriminator, gen_imgs, 0 * valid)
+        _, code_d, continuous_d = self.split_generator_input(d_input)
+        q = train_on_batch(self.info_model, gen_imgs,
+                           {"code": code_d, "continuous": continuous_d})
+        _, code, continuous = self.split_generator_input(g_input)
+        g = train_on_batch(self.combined, g_input,
+                           {"validity": valid, "code": code, "continuous": continuous})
+        return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]),
+                "d_acc": 0.5 * (d_real["binary_accuracy"] + d_fake["binary_accuracy"]),
+                "g_loss": g["validity_loss"], "q_code_loss": q["code_loss"],
+                "q_continuous_loss": q["continuous_loss"]}
+
+
+class INFOGANBodyThroughCombined(INFOGAN):
+    """D's body trained by the information term inside the combined model, at
+    G's Adam(1e-3): the combined model reads Q's features from D's body
+    itself (not frozen), its real/fake score from the frozen D."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        gen_input = Input(shape=(self.input_dim,))
+        img = self.generator(gen_input)
+        validity = frozen(self.discriminator)(img)
+        code, continuous = self.q_head(self.discriminator.get_layer("discriminator_body")(img))
+        self.combined = Model(gen_input, {"validity": validity, "code": code,
+                                          "continuous": continuous}, name="combined")
+        self.combined.compile(loss={"validity": "binary_crossentropy",
+                                    "code": self.categorical_code_loss,
+                                    "continuous": self.continuous_code_loss},
+                              optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
