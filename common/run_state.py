@@ -4,6 +4,8 @@ networks a model declares."""
 import dataclasses
 import weakref
 
+import keras
+
 
 def trained_networks(gan):
     """[(network, its optimizer)] of the declared networks compiled with one."""
@@ -14,6 +16,16 @@ def trained_networks(gan):
 def all_networks(gan):
     """Every network a step of `gan` runs: the declared and the fixed ones."""
     return [*gan.networks().values(), *gan.fixed_networks().values()]
+
+
+def undeclared_trained_networks(gan):
+    """The names of the models `gan` holds, compiled with an optimizer, that
+    it does not declare: they would train without being checkpointed (and
+    on JAX leave the compiled step's values in their variables)."""
+    declared = {id(network) for network in all_networks(gan)}
+    return [name for name, value in vars(gan).items()
+            if isinstance(value, keras.Model) and getattr(value, "optimizer", None) is not None
+            and id(value) not in declared]
 
 
 @dataclasses.dataclass

@@ -32,7 +32,7 @@ from common.precision import resume_precision
 from common.prefetch import prefetched_batches
 from common.progress import Progress, _StopRequest
 from common.run_lock import RunLock
-from common.run_state import run_state
+from common.run_state import run_state, undeclared_trained_networks
 from common.saving import save_model_atomically
 from common.step import (binary_accuracy, compiled_step, generate, match_xla,
                          python_settings, set_random_seed, train_on_batch)
@@ -148,6 +148,11 @@ def fit(gan, epochs, batch_size=32, sample_interval=50, quiet=False, resume=Fals
     """
     if epochs < 1 or batch_size < 1 or sample_interval < 1:
         raise UserError("epochs, batch_size and sample_interval must be positive integers.")
+    undeclared = undeclared_trained_networks(gan)
+    if undeclared:
+        raise UserError(f"{type(gan).__name__} holds {', '.join(undeclared)}, compiled with an "
+                        "optimizer but not among its networks(): it would train without being "
+                        "checkpointed or resumed; add it to networks() (common/model.py).")
     with backends.current().strategy_scope(gan):  # several devices (common/backends/tensorflow_distribute.py)
         chief = backends.current().is_chief(gan)
         check_apart(data_folder(getattr(gan, "dataset", None)), gan.out_dir)
