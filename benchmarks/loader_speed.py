@@ -248,10 +248,11 @@ def main(argv=None):
     import tempfile
 
     from common.data import list_images
+    from common.precision import cpu_name
     folder = args.folder or write_photo_crops(args.crops or default_crops(), args.n) and \
         (args.crops or default_crops())
     paths = list_images(folder)
-    cpu = _cpu_name()
+    cpu = cpu_name()
     print(f"{len(paths):,} images in {folder}; {cpu}, {os.cpu_count()} cores; "
           f"Python {platform.python_version()}, Keras backend "
           f"{os.environ.get('KERAS_BACKEND', 'tensorflow')}.")
@@ -291,16 +292,6 @@ def main(argv=None):
     return results
 
 
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

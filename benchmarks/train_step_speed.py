@@ -44,7 +44,6 @@ import csv
 import importlib
 import inspect
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -660,15 +659,7 @@ def device_name():
         gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     if gpu:
         return f"GPU: {gpu}"
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    name = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    name = precision.cpu_name()
     flags = ", ".join(flag.upper() for flag in precision.instruction_sets()) or "none of AVX-512"
     return f"CPU: {name}, {os.cpu_count()} cores ({flags})"
 

@@ -51,6 +51,7 @@ float32 policy (common/saving.py): they load and generate in float32 on any
 machine. Everything here is Keras, whatever the backend.
 """
 import functools
+import platform
 import sys
 
 import keras
@@ -83,17 +84,28 @@ _SHAPE_ONLY = (keras.layers.Reshape, keras.layers.Flatten, keras.layers.Permute,
 # ---------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=None)
-def cpu_flags():
-    """The instruction-set flags of this CPU (Linux: /proc/cpuinfo), or an
-    empty set where they cannot be read."""
+def _cpuinfo(*keys):
+    """The value of the first line of /proc/cpuinfo (Linux) that starts with
+    one of `keys`, or None where there is none or it cannot be read."""
     try:
         with open("/proc/cpuinfo") as handle:
             for line in handle:
-                if line.startswith(("flags", "Features")):
-                    return frozenset(line.split(":", 1)[1].split())
+                if line.startswith(keys):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return frozenset()
+    return None
+
+
+def cpu_flags():
+    """The instruction-set flags of this CPU (Linux: /proc/cpuinfo), or an
+    empty set where they cannot be read."""
+    return frozenset((_cpuinfo("flags", "Features") or "").split())
+
+
+def cpu_name():
+    """This CPU's model name ("AMD EPYC ..."), for timings and benchmarks."""
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 @functools.lru_cache(maxsize=None)

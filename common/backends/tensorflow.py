@@ -15,7 +15,6 @@ import contextlib
 import datetime
 import json
 import os
-import platform
 import sys
 import time
 
@@ -28,6 +27,7 @@ from common import backends
 from common.backends import build_lazy_state
 from common.backends import tensorflow_distribute as distribute
 from common.files import cache_folder, replaced_atomically
+from common.precision import cpu_name
 from common.run_state import all_networks, run_state, trained_networks
 
 
@@ -237,7 +237,7 @@ class XLAChoices:
         (XLA's CPU code and oneDNN's gain differently from 16-bit)."""
         batch = gan.draw_batch(np.random.default_rng(0), batch_size)
         return json.dumps({
-            "machine": f"{_cpu_name()} x{os.cpu_count()}",
+            "machine": f"{cpu_name()} x{os.cpu_count()}",
             "model": f"{type(gan).__module__}.{type(gan).__qualname__}",
             "parameters": [network.count_params() for network in gan.networks().values()],
             "batch": [list(np.shape(a)) for a in batch],
@@ -271,16 +271,6 @@ class XLAChoices:
         except OSError:
             pass  # not remembered: the next run times again
 
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def input_gradient(fn, x):
