@@ -183,6 +183,20 @@ def set_up_gpus(args, verbose=True):
                         f"{keras.backend.backend()} choose GPUs with CUDA_VISIBLE_DEVICES instead.")
 
 
+def check_one_command(args, command, value_name):
+    """A model script's commands besides training (SRGAN's --upscale,
+    Pix2Pix's --translate, each with --generator; --evaluate): --generator
+    only with `command`, and one command at a time."""
+    given = getattr(args, command)
+    if args.generator and not given:
+        raise UserError(f"--generator names the model --{command} uses; {args.generator} was "
+                        f"given without --{command} {value_name} (to score a generator, use "
+                        f"--evaluate {args.generator}).")
+    if given and args.evaluate:
+        raise UserError(f"--{command} and --evaluate are two commands; both were given: "
+                        "choose one.")
+
+
 def set_up_devices(args):
     """Configure the GPUs as the shared flags ask and return the strategy to
     build the model under (`with strategy.scope(): ...`): on TensorFlow a

@@ -448,13 +448,7 @@ def translate_command(source, generator_path, out=None):
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
-    if args.generator and not args.translate:
-        raise UserError(f"--generator names the model --translate uses; {args.generator} was "
-                        "given without --translate IMG_OR_DIR (to score a generator, use "
-                        f"--evaluate {args.generator}).")
-    if args.translate and args.evaluate:
-        raise UserError("--translate and --evaluate are two commands; both were given: "
-                        "choose one.")
+    cli.check_one_command(args, "translate", "IMG_OR_DIR")
     if args.evaluate or args.translate:  # no training: the GPUs as asked, and no word of training
         cli.set_up_gpus(args, verbose=False)
         if args.translate:

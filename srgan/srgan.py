@@ -472,13 +472,7 @@ class SRGAN(GANModel):
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
-    if args.generator and not args.upscale:
-        raise UserError(f"--generator names the model --upscale uses; {args.generator} was given "
-                        "without --upscale PHOTO (to score a generator, use --evaluate "
-                        f"{args.generator}).")
-    if args.upscale and args.evaluate:
-        raise UserError("--upscale and --evaluate are two commands; both were given: "
-                        "choose one.")
+    cli.check_one_command(args, "upscale", "PHOTO")
     if args.upscale or args.evaluate:  # no training: the GPUs as asked, and no word of training
         cli.set_up_gpus(args, verbose=False)
         if args.upscale:
