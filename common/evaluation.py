@@ -199,6 +199,8 @@ EXPECTED = {
     "generator": "a generator saved by the zoo (noise, or noise and a label, in; an image or "
                  "a curve out)",
     "upscaler": "SRGAN's generator (an image in, a 4x larger image out)",
+    "translator": "an image-to-image generator (an image in, an image of the same size out: "
+                  "pix2pix's generator.keras, CycleGAN's g_AB.keras or g_BA.keras)",
 }
 
 
@@ -266,6 +268,10 @@ def describe_model(model):
         if outputs[0] == (1,):
             return "combined", ("a combined generator and discriminator (noise and a label in, "
                                 "a score out)")
+    if image_in and len(inputs) == 1 and len(outputs) == 1 and len(outputs[0]) == 3 \
+            and outputs[0][:2] == inputs[0][:2] and None not in inputs[0][:2]:
+        return "translator", ("an image-to-image generator (an image in, an image of the same "
+                              "size out)")
     if image_in and len(outputs) == 1 and len(outputs[0]) == 3 \
             and outputs[0][-1] == inputs[0][-1] and len(inputs) == 1:
         rows_in, rows_out = inputs[0][0], outputs[0][0]
@@ -284,13 +290,15 @@ def describe_model(model):
                        f"shapes {outputs}")
 
 
-def load_generator(path, expects="generator", command=None):
+def load_generator(path, expects="generator", command=None, advice=None):
     """Load the saved model (.keras) at `path` that a command was given and
     check that it is what the command `expects` (a key of `EXPECTED`:
-    "generator", noise to images; "upscaler", SRGAN's image to larger image).
+    "generator", noise to images; "upscaler", SRGAN's image to larger image;
+    "translator", pix2pix's or CycleGAN's image to image of the same size).
     Anything else (no such file, a folder, a file that is not a Keras model,
     a discriminator, another kind of generator) is a UserError of one
-    sentence naming what `command` expected and what `path` is."""
+    sentence naming what `command` expected and what `path` is, followed by
+    `advice[kind]` when the command has a way to use that kind of model."""
     expected = f"{command or 'This command'} expects {EXPECTED[expects]}"
     if os.path.isdir(path):
         raise UserError(f"{expected}; {path} is a folder: pass the generator.keras file in "
@@ -300,6 +308,7 @@ def load_generator(path, expects="generator", command=None):
                         "a training run saved (in <out>/saved_model/).")
     import keras
     import common.bicubic  # noqa: F401 (SRGAN's generator holds its layer)
+    import common.frozen  # noqa: F401 (a combined model holds its layer)
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception:  # Keras raises many kinds for a bad file: all mean "not a model"
@@ -307,8 +316,11 @@ def load_generator(path, expects="generator", command=None):
                         "as a Keras model.") from None
     kind, described = describe_model(model)
     if kind != expects:
-        wanted = "a generator of noise" if expects == "generator" else "SRGAN's generator"
-        raise UserError(f"{expected}; {path} is not {wanted} but {described}.")
+        wanted = {"generator": "a generator of noise", "upscaler": "SRGAN's generator",
+                  "translator": "an image-to-image generator"}[expects]
+        hint = (advice or {}).get(kind)
+        raise UserError(f"{expected}; {path} is not {wanted} but {described}"
+                        + (f": {hint}." if hint else "."))
     return model
 
 

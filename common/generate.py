@@ -6,6 +6,8 @@
     python -m common.generate dcgan/saved_model/generator.keras --walk walk.gif
     python -m common.generate gan/saved_model/generator.keras --out curves.png  # the sine GAN
     python -m common.generate infogan/saved_model/generator.keras --class 3  # code value 3
+    python -m common.generate pix2pix/saved_model/generator.keras --input photos/ --out fixed/
+    python -m common.generate cyclegan/saved_model/g_AB.keras --input digit.png
 
 Works with any generator of the zoo that maps noise (N, latent_dim), or for
 conditional models [noise (N, latent_dim), label (N, 1)], to images in [-1, 1];
@@ -17,6 +19,10 @@ classes are numbered 0, 1, ...); `--class` takes a name or a number, and
 codes.json beside it says how its one input is laid out) is drawn as it
 trained: noise, a one-hot categorical code, continuous codes; its grid has
 one column per code value, and `--class K` draws code value K.
+
+An image-to-image generator (pix2pix's, CycleGAN's g_AB / g_BA) translates
+your images instead: `--input IMG_OR_DIR`, with `--fit resize` or `--fit
+tile` for images of another size than G's (common/translate.py says how).
 """
 import argparse
 import os
@@ -104,7 +110,9 @@ def command_line():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      usage="%(prog)s GENERATOR [options]")
     parser.add_argument("generator", help="a saved generator.keras")
-    parser.add_argument("--out", default="generated.png", help="PNG grid to write")
+    parser.add_argument("--out", default=None,
+                        help="PNG grid to write (default generated.png); with --input, the "
+                             "folder for the translated images (default: beside each image)")
     parser.add_argument("--n", type=cli.positive_int, default=None,
                         help="images in the grid (default: 25; conditional: 5 per class "
                              "shown, at most 10 classes)")
@@ -115,7 +123,26 @@ def command_line():
     parser.add_argument("--walk", default=None, metavar="GIF",
                         help="write a latent-space walk as an animated GIF instead of a grid")
     parser.add_argument("--seed", type=cli.seed, default=None, help="random seed for the noise")
+    parser.add_argument("--input", default=None, metavar="IMG_OR_DIR",
+                        help="image-to-image generators (pix2pix, CycleGAN): translate this "
+                             "image, or every .jpg/.png under this folder")
+    parser.add_argument("--fit", choices=("resize", "tile"), default="resize",
+                        help="with --input: resize each image to G's size and back (default), "
+                             "or translate it at its own resolution in overlapping tiles")
     return parser
+
+
+def translate_command(args):
+    """`GENERATOR --input IMG_OR_DIR`: the images translated (common/translate.py)."""
+    from common import translate
+    for flag, value in (("--class", args.chosen), ("--walk", args.walk), ("--n", args.n)):
+        if value is not None:
+            raise UserError(f"{flag} draws from a generator of noise; --input translates "
+                            f"images: leave out {flag}.")
+    model = load_generator(args.generator, expects="translator",
+                           command="common.generate --input")
+    return translate.translate_files(model, args.input, args.generator, out=args.out,
+                                     fit=args.fit)
 
 
 @cli.run_cli
@@ -123,7 +150,15 @@ def main(argv=None):
     args = command_line().parse_args(argv)
     with cli.tensorflow_chatter_hidden():
         import keras  # noqa: F401  (and its backend, loaded here with its start-up lines kept quiet)
-    model = load_generator(args.generator, command="common.generate")
+    if args.input is not None:
+        return translate_command(args)
+    if args.fit != "resize":
+        raise UserError("--fit says how --input's images are fitted to an image-to-image "
+                        "generator: add --input IMG_OR_DIR, or leave out --fit.")
+    model = load_generator(args.generator, command="common.generate",
+                           advice={"translator": "to translate images with it, add --input "
+                                                 "IMG_OR_DIR"})
+    args.out = args.out or "generated.png"
     latent_dim, conditional = generator_inputs(model)
     codes = None if conditional else saved_codes(args.generator, model)
     rng = np.random.default_rng(args.seed)

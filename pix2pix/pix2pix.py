@@ -75,11 +75,14 @@ def command_line():
                              "pair in a folder of pairs) or of the offline task, and save a "
                              "figure beside the generator (or in --out)")
     parser.add_argument("--translate", metavar="IMG_OR_DIR", default=None,
-                        help="only translate an image, or every .jpg/.png in a folder, with "
-                             "--generator: each image (one image, G's input, not a pair) is "
-                             "resized to G's square size, translated, and resized back to its "
-                             "own size; written as NAME_pix2pix.png into --out (default: "
-                             "beside each image)")
+                        help="only translate an image, or every .jpg/.png under a folder, with "
+                             "--generator (one image, G's input, not a pair); written as "
+                             "NAME_pix2pix.png into --out (default: beside each image). The same "
+                             "as python -m common.generate G.keras --input IMG_OR_DIR")
+    parser.add_argument("--fit", choices=("resize", "tile"), default="resize",
+                        help="with --translate: resize each image to G's size and back "
+                             "(default), or translate it at its own resolution in overlapping "
+                             "tiles (images larger than G's crops; common/translate.py)")
     parser.add_argument("--generator", default=None,
                         help="the saved generator (.keras) that --translate uses")
     return parser
@@ -98,6 +101,7 @@ from keras.models import Model
 
 from common import paired
 from common.errors import UserError
+from common.evaluation import load_generator
 from common.frozen import frozen
 from common.image_quality import save_comparison_figure
 from common.model import GANModel
@@ -368,24 +372,8 @@ def save_grid(compared, dataset, path, title, direction="BtoA", columns=6):
 
 
 def load_translator(path, command="pix2pix.py --evaluate"):
-    """A saved pix2pix generator (.keras): image in, image of the same size out;
-    anything else is one sentence."""
-    expected = f"{command} expects a saved pix2pix generator (.keras)"
-    if os.path.isdir(path) or not os.path.isfile(path):
-        raise UserError(f"{expected}; {path} " + ("is a folder" if os.path.isdir(path) else
-                                                  "does not exist") +
-                        ": pass the generator.keras a training run saved in <out>/saved_model/.")
-    import common.frozen  # noqa: F401 (a combined model holds its layer)
-    try:
-        model = keras.models.load_model(path, compile=False)
-    except Exception:  # Keras raises many kinds for a bad file: all mean "not a model"
-        raise UserError(f"{expected}; {path} could not be loaded as a Keras model.") from None
-    shapes = [tuple(t.shape[1:]) for t in model.inputs]
-    outputs = [tuple(t.shape[1:]) for t in model.outputs]
-    if len(shapes) != 1 or outputs != shapes or len(shapes[0]) != 3:
-        raise UserError(f"{expected}; {path} is a model from {shapes} to {outputs}, not an "
-                        "image-to-image generator.")
-    return model
+    """A saved image-to-image generator (.keras); anything else is one sentence."""
+    return load_generator(path, expects="translator", command=command)
 
 
 def evaluate_command(generator_path, data=None, out=None, direction="BtoA"):
@@ -406,12 +394,11 @@ def evaluate_command(generator_path, data=None, out=None, direction="BtoA"):
     return flat
 
 
-def translate_command(source, generator_path, out=None):
-    """`--translate IMG_OR_DIR --generator G.keras [--out DIR]`: each image is
-    resized to G's square input (bicubic), translated, and G's output resized
-    back to the image's own size; written as NAME_pix2pix.png. Returns the paths."""
-    from common import data, photos
-    from common.files import replaced_atomically
+def translate_command(source, generator_path, out=None, fit="resize"):
+    """`--translate IMG_OR_DIR --generator G.keras [--out DIR] [--fit tile]`:
+    common.translate writes each image translated, as NAME_pix2pix.png.
+    Returns the paths written."""
+    from common import translate
     if not generator_path:
         raise UserError("--translate needs the generator to translate with: add --generator "
                         "<out>/saved_model/generator.keras from a training run.")
@@ -419,40 +406,21 @@ def translate_command(source, generator_path, out=None):
         raise UserError(f"{source} does not exist: pass an image (.jpg/.png) or a folder of them "
                         "to --translate.")
     generator = load_translator(generator_path, command="pix2pix.py --translate")
-    size = generator.inputs[0].shape[1]
-    paths = data.list_images(source) if os.path.isdir(source) else [source]
-    if out:
-        os.makedirs(out, exist_ok=True)
-    written = []
-    for path in paths:
-        try:
-            pixels = photos.read_photo_or_raise(path)
-        except data.UnreadableImage as error:
-            raise UserError(f"Image {path} cannot be read ({error}): pass a .jpg or .png.") from None
-        h, w = pixels.shape[:2]
-        small = paired._to_unit(photos._resize(pixels, size, size))[None]
-        output = ops.convert_to_numpy(generator(small, training=False))[0]
-        output = np.clip(np.round((output + 1.0) * 127.5), 0, 255).astype(np.uint8)
-        output = photos._resize(output, h, w)
-        stem = os.path.splitext(os.path.basename(path))[0] + "_pix2pix.png"
-        destination = os.path.join(out or os.path.dirname(os.path.abspath(path)), stem)
-        from PIL import Image
-        with replaced_atomically(destination) as tmp:
-            Image.fromarray(output).save(tmp, format="PNG")
-        written.append(destination)
-    print(f"Translated {len(written)} image(s) with {generator_path} ({size}x{size}): "
-          + (written[0] if len(written) == 1 else os.path.dirname(written[0])))
-    return written
+    return translate.translate_files(generator, source, generator_path, out=out,
+                                     suffix="pix2pix", fit=fit)
 
 
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
     cli.check_one_command(args, "translate", "IMG_OR_DIR")
+    if args.fit != "resize" and not args.translate:
+        raise UserError("--fit says how --translate's images are fitted to G: add --translate "
+                        "IMG_OR_DIR, or leave out --fit.")
     if args.evaluate or args.translate:  # no training: the GPUs as asked, and no word of training
         cli.set_up_gpus(args, verbose=False)
         if args.translate:
-            return translate_command(args.translate, args.generator, args.out)
+            return translate_command(args.translate, args.generator, args.out, args.fit)
         return evaluate_command(args.evaluate, args.data, args.out, args.direction)
     strategy = cli.set_up_devices(args)
     dataset = paired.load_paired(args.data, img_size=args.img_size, direction=args.direction)
