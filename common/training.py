@@ -17,6 +17,7 @@ itself speaks keras, keras.ops and numpy only.
 """
 import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -202,6 +203,8 @@ def _fit(gan, epochs, batch_size, sample_interval, quiet, resume, overwrite, ten
             say(f"The run in {gan.out_dir} is already at step {done:,} (--epochs {epochs:,} "
                 f"is the total): nothing to train; ask for more --epochs to go on.")
             state.reached = (os.path.realpath(gan.out_dir), done)
+            if chief:
+                _complete_finished_run(gan, say)
             return {}
         for line in warnings:  # flags that differ from the checkpoint's
             say(line, file=sys.stderr)
@@ -307,6 +310,31 @@ def _finish(gan, history, snapshots, chief):
     if snapshots.last_sample and chief:
         gif = os.path.join(gan.out_dir, "samples.gif")
         _writing(lambda: write_gif(sample_frames(snapshots.last_sample), gif), gan.out_dir)
+
+
+def _complete_finished_run(gan, say):
+    """A run resumed with nothing left to train may have died at its end
+    (killed, the power gone) before it wrote its final files: the ones it
+    lacks (the networks saved only at the end, the GIF) are written now, from
+    the checkpoint just loaded."""
+    folder = os.path.join(gan.out_dir, "saved_model")
+    written = []
+    for name, network in gan.saved_networks(True).items():
+        path = os.path.join(folder, f"{name}.keras")
+        if not os.path.exists(path):
+            _writing(lambda: save_model_atomically(network, path), gan.out_dir)
+            written.append(f"saved_model/{name}.keras")
+    gif = os.path.join(gan.out_dir, "samples.gif")
+    images = os.path.join(gan.out_dir, "images")
+    grids = sorted((int(m.group(1)), name) for name in
+                   (os.listdir(images) if os.path.isdir(images) else [])
+                   if (m := re.search(r"_(\d+)\.png$", name)))
+    if grids and not os.path.exists(gif):
+        _writing(lambda: write_gif(sample_frames(os.path.join(images, grids[-1][1])), gif),
+                 gan.out_dir)
+        written.append("samples.gif")
+    if written:
+        say(f"Wrote what the run had not written at its end: {', '.join(written)}.")
 
 
 def _writing(write, out_dir):

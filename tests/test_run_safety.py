@@ -251,6 +251,32 @@ def test_resume_at_or_past_the_requested_steps_says_so_and_changes_nothing(
     assert _files(run) == before
 
 
+def test_a_run_killed_at_its_end_gets_its_final_files_when_resumed(three_steps, tmp_path,
+                                                                   capsys):
+    """SIGKILL or a power cut after the last checkpoint but before the end:
+    a resume with nothing to train writes what the end would have written."""
+    run = _copy(three_steps, tmp_path)
+    os.remove(run / "saved_model" / "discriminator.keras")
+    os.remove(run / "samples.gif")
+    kept = _files(run)
+    gan = _gan(run)
+    assert _train(gan, 3, resume=True) == {}
+    assert "Wrote what the run had not written at its end: saved_model/discriminator.keras, " \
+           "samples.gif" in capsys.readouterr().out
+    saved = keras.models.load_model(run / "saved_model" / "discriminator.keras")
+    for mine, loaded in zip(gan.discriminator.weights, saved.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(mine),
+                                      keras.ops.convert_to_numpy(loaded))
+    now = _files(run)
+    assert all(now[name] == kept[name] for name in kept)  # the rest untouched
+    assert len(iio_frames(run / "samples.gif")) == 2  # the grids of steps 0 and 2
+
+
+def iio_frames(path):
+    import imageio.v3 as iio
+    return iio.imread(path, index=None)
+
+
 # ---------------------------------------------------------------------------
 # 4. The checkpoint stores the run's flags; variables restored by path
 # ---------------------------------------------------------------------------
