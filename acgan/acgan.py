@@ -53,12 +53,12 @@ from common.training import binary_accuracy, generate, train_on_batch
 
 
 class ACGAN(GANModel):
-    # `--precision auto` keeps ACGAN in float32: over three seeds at 2,000
-    # steps, bfloat16 drew the digit asked for as often on one seed and 1.1
-    # and 1.5 points less often on the other two, below float32's spread
-    # (README, "Mixed precision"); --precision mixed_bfloat16 trains 1.6x faster.
+    # `--precision auto` keeps ACGAN in float32: over three seeds, bfloat16
+    # drew the digit asked for as often on one seed and less often on the other
+    # two, below float32's spread (docs/results.md, "Mixed precision");
+    # --precision mixed_bfloat16 trains faster, for those who accept that.
     auto_float32_because = ("ACGAN drew the digit asked for less often in bfloat16 "
-                            "(README, \"Mixed precision\")")
+                            "(docs/results.md, \"Mixed precision\")")
 
     def __init__(self, img_shape=(28, 28, 1), num_classes=None, latent_dim=100, dataset=None,
                  out_dir=None, precision="float32", seed=None, class_names=None):

@@ -51,6 +51,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from common import private
 from common.cli import PRECISIONS, tensorflow_chatter_hidden
 
 # As quiet as the training scripts: the backend's C++ start-up lines hidden.
@@ -602,7 +603,7 @@ def forward_flops(model, batch, input_shape=None):
     if any(dim is None for dim in model.inputs[0].shape[1:]):
         model = keras.models.clone_model(model, input_tensors=keras.Input(input_shape))
     total = 0
-    for layer in model._flatten_layers(include_self=False):
+    for layer in private.all_layers(model):
         if isinstance(layer, keras.layers.Dense):
             kernel = layer.kernel.shape
             positions = int(np.prod(layer.input.shape[1:-1]))  # a Dense on a map acts per pixel

@@ -22,6 +22,7 @@ import re
 
 import numpy as np
 
+from common import private
 from common.errors import UserError
 from common.files import replaced_atomically
 
@@ -51,7 +52,7 @@ def _state_variables(gan):
     optimizers = _optimizers(gan)
     for optimizer, model in optimizers:
         if not optimizer.built:  # optimizers build lazily at their first step
-            strategy = getattr(model, "_distribute_strategy", None)  # see common/backends/tensorflow_distribute.py
+            strategy = private.distribute_strategy(model)  # see common/backends/tensorflow_distribute.py
             with strategy.scope() if strategy else contextlib.nullcontext():
                 optimizer.build(model.trainable_variables)
     networks = list(gan.networks().values())

@@ -146,7 +146,8 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
                         help="cap on memory per GPU in MB (default: grow as needed)")
     parser.add_argument("--strategy", choices=STRATEGIES, default="default",
                         help="default: one device; mirrored: all GPUs of this machine; "
-                             "multiworker: several machines, set up by TF_CONFIG (see README)")
+                             "multiworker: several machines, set up by TF_CONFIG "
+                             "(see docs/distributed.md)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="what G and D compute in: auto is mixed_bfloat16 where the machine "
                              "has bfloat16 instructions (on a CPU, for convolutional networks), "
@@ -262,8 +263,9 @@ def quiet_tensorflow_log():
     "remapper failed ... LeakyReluGrad" error: TensorFlow's remapper fuses
     Conv2D+BiasAdd+LeakyRelu, then finds LeakyReLU's gradient still reading the
     BiasAdd it removed, reports it and goes on. Neither is a fault of the run,
-    and turning the remapper off made DCGAN's CPU step about 20% slower
-    (README), so the messages are hidden, not their causes removed.
+    and turning the remapper off made DCGAN's CPU step slower
+    (docs/results.md, "The grappler remapper"), so the messages are hidden,
+    not their causes removed.
     Returns True when the log is quieted."""
     global _quieted
     if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:

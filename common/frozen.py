@@ -23,6 +23,8 @@ variables in the file), so `keras.models.load_model`, `get_config` and
 """
 import keras
 
+from common import private
+
 
 class _Untracked:
     """Holds a model without Keras tracking it as a sub-layer (so its weights
@@ -112,10 +114,7 @@ def _assign_past_inner_scopes(variable, value):
     variable already holds a traced value (inside the zoo's jitted step,
     common/backends/jax.py) or the value is an array: a traced value must
     never outlive its trace; then the counter simply does not advance."""
-    from keras.src.backend.common import global_state
-    from keras.src.backend.common.stateless_scope import get_stateless_scope
-
-    innermost = scope = get_stateless_scope()
+    innermost = scope = private.stateless_scope()
     while scope is not None and scope.get_current_value(variable) is None:
         scope = scope.original_scope
     if innermost is None or scope is innermost:
@@ -123,16 +122,12 @@ def _assign_past_inner_scopes(variable, value):
     elif scope is not None:
         scope.add_update((variable, value))
     elif keras.backend.backend() != "jax" or _may_hold(variable, value):
-        global_state.set_global_attribute("stateless_scope", None)
-        try:
+        with private.outside_stateless_scopes(innermost):
             variable.assign(value)
-        finally:
-            global_state.set_global_attribute("stateless_scope", innermost)
 
 
 def _may_hold(variable, value):
-    import jax
-    return not isinstance(value, jax.core.Tracer) or isinstance(variable._value, jax.core.Tracer)
+    return not private.is_jax_tracer(value) or private.is_jax_tracer(private.raw_value(variable))
 
 
 def frozen(discriminator):

@@ -35,8 +35,8 @@ DEFAULT_FOLDER = data.DEFAULT_CELEBA
 PACKAGED_TEST = ("chelsea", "coffee", "grace_hopper")
 # Photos to train on: people, objects, a street scene, microscopy and sky in
 # colour, and grey photos and textures (as three equal channels). With G
-# adding detail to bicubic upscaling, the grey textures help (+0.6 dB on the
-# tuning crops, README) and cast no grey on colour photos.
+# adding detail to bicubic upscaling, the grey textures help (docs/results.md,
+# "SRGAN ablation") and cast no grey on colour photos.
 PACKAGED_TRAIN = ("astronaut", "rocket", "motorcycle_left", "motorcycle_right",
                   "immunohistochemistry", "hubble_deep_field", "retina",
                   "camera", "coins", "moon", "brick", "grass", "gravel")

@@ -26,12 +26,8 @@ embeddings) and those that merely move values compute in 16-bit: the
 elementwise layers (`_ELEMENTWISE`: BatchNormalization, the activations,
 Dropout, Add ...) stay float32, because the CPU's 16-bit arithmetic is in its
 matrix units, and TensorFlow's elementwise kernels run slower in bfloat16
-than in float32. Measured on a 2-core AMD EPYC (Zen 4, AVX512_BF16),
-alternated in one run: a BatchNormalization layer's step 0.69x and a PReLU's
-0.70x as fast in bfloat16 as in float32, while a 3x3 convolution's ran 1.5-1.8x
-faster; the CGAN-conv step ran 1.23-1.26x faster than float32 with every layer
-in bfloat16, 1.30-1.36x with the elementwise layers in float32 (DCGAN 1.59x
-and 1.65x). On a GPU every layer computes in 16-bit (Keras' own mixed
+than in float32, so a step gains most with them in float32 (measured layer by
+layer and step by step in docs/results.md, "Mixed precision"). On a GPU every layer computes in 16-bit (Keras' own mixed
 precision), where 16-bit halves the memory traffic of elementwise layers too.
 Other networks a GAN trains through (SRGAN's VGG19 content loss) get the same
 policies: `use_precision(gan, precision, also=[...])`.
@@ -56,6 +52,7 @@ import sys
 
 import keras
 
+from common import private
 from common.cli import PRECISIONS  # noqa: F401  (the names --precision accepts)
 from common.errors import UserError
 from common.run_state import trained_networks
@@ -159,11 +156,10 @@ def choose(precision="auto", say=print, convolutional=True, float32_because=None
 
     `precision` itself where the machine computes it, else float32. "auto":
     mixed_bfloat16 where the machine computes bfloat16, except, on a CPU, for
-    networks without convolutions (not `convolutional`): on a 2-core AMD EPYC
-    with AVX512_BF16 the convolutional models' steps ran 1.3-1.7x faster in
-    bfloat16, while the MLPs' small matrix products (compiled with XLA) gave
-    no steady gain: CGAN 1.34x faster in one run, 0.64x in another (README,
-    "Mixed precision"); their steps take tens of milliseconds either way.
+    networks without convolutions (not `convolutional`): the convolutional
+    models' steps run markedly faster in bfloat16 there, while the MLPs' small
+    matrix products (compiled with XLA) gave no steady gain
+    (docs/results.md, "Mixed precision").
     And except for a model whose samples were measured worse in bfloat16:
     `float32_because` says how (a model class's `auto_float32_because`)."""
     if precision not in PRECISIONS:
@@ -191,7 +187,7 @@ def choose(precision="auto", say=print, convolutional=True, float32_because=None
 # ---------------------------------------------------------------------------
 
 def _layer_of(tensor):
-    return tensor._keras_history[0]
+    return private.layer_of(tensor)
 
 
 def output_layers(model):
@@ -209,7 +205,7 @@ def output_layers(model):
             continue
         found.append(layer)
         if isinstance(layer, _SHAPE_ONLY):
-            node = layer._inbound_nodes[0]
+            node = private.inbound_node(layer)
             pending += [_layer_of(tensor) for tensor in keras.tree.flatten(node.input_tensors)]
     return found
 
@@ -219,7 +215,7 @@ def set_policy(model, policy, float32_layers=()):
     its `output_layers` and the layers of the classes `float32_layers`, which
     compute in float32."""
     keep = {id(layer) for layer in output_layers(model)}
-    for layer in model._flatten_layers(include_self=True):
+    for layer in private.all_layers(model, include_self=True):
         float32 = id(layer) in keep or isinstance(layer, float32_layers)
         layer.dtype_policy = "float32" if float32 else policy
 
@@ -254,7 +250,7 @@ def use_precision(gan, precision="float32", say=print):
     before they train."""
     networks = gan.precision_networks()
     convolutional = any(isinstance(layer, _CONVOLUTIONS) for model in networks
-                        for layer in model._flatten_layers(include_self=False))
+                        for layer in private.all_layers(model))
     chosen = choose(precision, say, convolutional, getattr(gan, "auto_float32_because", None))
     policy = keras.DTypePolicy(chosen)
     # On a CPU the elementwise layers are faster in float32 (the module's docstring).
@@ -278,7 +274,7 @@ def resume_precision(gan, stored, say=print):
 
 def compute_dtypes(model):
     """{layer name: compute dtype} of every layer in `model` (for tests and checks)."""
-    return {layer.name: layer.compute_dtype for layer in model._flatten_layers(include_self=False)}
+    return {layer.name: layer.compute_dtype for layer in private.all_layers(model)}
 
 
 def instruction_sets():

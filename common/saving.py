@@ -2,7 +2,7 @@
 no run stopped half-way leaves a broken file."""
 import contextlib
 
-from common import backends
+from common import backends, private
 from common.files import replaced_atomically
 
 
@@ -21,7 +21,7 @@ def saved_in_float32(model):
     """While saving `model`: its layers' policies read float32, so the file
     loads and generates in float32 on any machine (the weights are float32
     in every precision); the policies are restored afterwards."""
-    layers = list(model._flatten_layers(include_self=True))
+    layers = private.all_layers(model, include_self=True)
     policies = [layer.dtype_policy for layer in layers]
     try:
         for layer in layers:

@@ -13,8 +13,8 @@ the combined model: D's score of (G(B), B) pulled to 1 (squared error, weight
 With `input_skip` (the command line's default) G adds what it paints to its
 input instead, its last convolution starting at zero: the untrained G is the
 do-nothing baseline and learns only what to change. Keras-GAN's G, painting
-the whole image through tanh, stayed 10 dB below the baseline after 600 steps
-on a mildly degraded folder (README).
+the whole image through tanh, stayed far below the baseline after hundreds
+of steps on a mildly degraded folder (docs/results.md, "Pix2Pix").
 
 Data: a folder in the pix2pix datasets' layout (train/, and test/ or val/,
 of files holding A and B side by side); G turns B (the right half) into A, as
@@ -137,7 +137,7 @@ class Pix2Pix(GANModel):
                 its last convolution starting at zero, so the untrained G is
                 the identity, the do-nothing baseline, and learns only what
                 to change. Keras-GAN: False (G paints the whole image through
-                tanh); the command line's default is True (README).
+                tanh); the command line's default is True (docs/pix2pix.md).
             precision: "float32", "mixed_bfloat16", "mixed_float16" or "auto"
                 (common/precision.py).
             seed: seed for weights, data order and the offline task's noise; None is random.

@@ -15,7 +15,7 @@ Keras-GAN's G paints the whole HR image through tanh. With `bicubic_skip`
 (the command line's default) G's output is added to the bicubic upscaling of
 its input instead: G learns only the detail bicubic misses, starts as
 bicubic, and takes colours and smooth areas from the input. Without it, the
-CPU recipe tinted photos it had not seen (README).
+CPU recipe tinted photos it had not seen (docs/srgan.md).
 
 The LR input is the HR crop downscaled 4x with a bicubic filter; PSNR (RGB
 and Y) and SSIM of G and of plain bicubic upscaling on held-out photos, and
@@ -43,8 +43,9 @@ from common import cli
 
 def command_line():
     """SRGAN's flags: the shared ones (common/cli.py) and its own. The defaults
-    are a CPU recipe that beats bicubic upscaling on unseen photos within about
-    30 minutes on 2 cores (README); Keras-GAN's full size is in the docstring."""
+    are a CPU recipe that beats bicubic upscaling on unseen photos in a run a
+    CPU finishes (docs/results.md, "SRGAN"); Keras-GAN's full size is in the
+    docstring."""
     from common import vgg  # its flags (--content-loss, --vgg-weights, --vgg-layer)
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4800, batch_size=4,
                                  sample_interval=300, datasets=["photos"], latent_dim=None,

@@ -19,7 +19,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from common import data  # noqa: E402
+from common import data, private  # noqa: E402
 
 online_probe = data._online  # the real one, for the test of the probe itself
 
@@ -88,7 +88,7 @@ def without_dropout(model):
     also draws from while it builds a model, so a compiled step and explicit
     train_on_batch calls would see other masks."""
     import keras
-    for layer in model._flatten_layers():
+    for layer in private.all_layers(model, include_self=True):
         if isinstance(layer, keras.layers.Dropout):
             layer.rate = 0.0
 

@@ -25,7 +25,7 @@ distribute.split_cpu(2)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common import checkpoints, precision  # noqa: E402
+from common import checkpoints, precision, private  # noqa: E402
 from common.data import ArrayImages  # noqa: E402
 from test_infogan import TinyINFOGAN  # noqa: E402
 from tiny import TinyCGAN, TinyDCGAN, TinyGAN, TinyWGAN  # noqa: E402
@@ -43,7 +43,7 @@ COMPUTING = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspo
 
 def dropout_layers(gan):
     return [layer for model in (gan.generator, gan.discriminator)
-            for layer in model._flatten_layers(include_self=False)
+            for layer in private.all_layers(model)
             if isinstance(layer, keras.layers.Dropout)]
 
 
@@ -99,7 +99,7 @@ def compare(name, steps, out, mirrored_strategy):
               "precision": mirrored.precision,
               "compute_dtypes": sorted({layer.compute_dtype for model in
                                         (mirrored.generator, mirrored.discriminator)
-                                        for layer in model._flatten_layers(include_self=False)
+                                        for layer in private.all_layers(model)
                                         if isinstance(layer, COMPUTING)}),
               "weight_dtypes": sorted({v.dtype for v in mirrored.generator.weights +
                                        mirrored.discriminator.weights}),

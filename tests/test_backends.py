@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import pytest
 
-from common import backends, precision
+from common import backends, precision, private
 from common.data import ArrayImages
 from common.training import compiled_step
 from conftest import REPO, call_main, changed, snapshot, without_dropout
@@ -163,7 +163,7 @@ def test_a_layer_frozen_between_two_compiled_steps_stays_put(compile_again, tmp_
     gan = make(TinyGAN, tmp_path)
     rng = np.random.default_rng(0)
     compiled_step(gan)(*gan.draw_batch(rng, 8))
-    layer = next(layer for layer in gan.generator._flatten_layers(include_self=False)
+    layer = next(layer for layer in private.all_layers(gan.generator)
                  if isinstance(layer, keras.layers.Dense))
     layer.trainable = False
     if compile_again:
@@ -350,10 +350,10 @@ def test_seeding_and_saving_a_model_do_not_load_tensorflow(tmp_path, monkeypatch
     generators and when it saves a model, and the question imports it
     (seconds at start-up); off TensorFlow, in a process that has not loaded
     it, the zoo's seeding and saving leave it unloaded."""
-    from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
+    lazy_tensorflow = private.lazy_tensorflow()
     from common.training import save_model_atomically, set_random_seed
     monkeypatch.delitem(sys.modules, "tensorflow", raising=False)  # as if never loaded here
-    monkeypatch.setattr(lazy_tensorflow, "_available", None)  # nor asked about
+    monkeypatch.setattr(lazy_tensorflow, private.LAZY_MODULE_AVAILABLE, None)  # nor asked about
     imports = []
     monkeypatch.setattr(lazy_tensorflow, "initialize", lambda: imports.append("tensorflow"))
     set_random_seed(7)
@@ -362,7 +362,7 @@ def test_seeding_and_saving_a_model_do_not_load_tensorflow(tmp_path, monkeypatch
     assert np.random.random() == first  # seeded all the same
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     path = save_model_atomically(model, str(tmp_path / "model.keras"))
-    assert imports == [] and lazy_tensorflow._available is None  # asked again next time
+    assert imports == [] and not private.lazy_module_asked(lazy_tensorflow)  # asked again next time
     x = np.ones((2, 3), "float32")
     np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0),
                                model.predict(x, verbose=0))
@@ -397,7 +397,7 @@ def assert_mixed(model, half):
     and keeps float32 weights (kernels, BatchNorm statistics)."""
     dtypes = precision.compute_dtypes(model)
     outputs = {layer.name for layer in precision.output_layers(model)}
-    products = {layer.name for layer in model._flatten_layers(include_self=False)
+    products = {layer.name for layer in private.all_layers(model)
                 if isinstance(layer, MATRIX_PRODUCTS)} - outputs
     assert products and {dtypes[name] for name in products} == {half}, dtypes
     assert {dtypes[name] for name in outputs} == {"float32"}, dtypes

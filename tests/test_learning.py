@@ -13,6 +13,7 @@ MLPs learn too little in this many steps to measure.
 import numpy as np
 import pytest
 
+from common import private
 from common.classifier import load_classifier
 from common.data import ArrayImages
 from common.evaluation import score_generator
@@ -68,7 +69,7 @@ def same_start_on_every_backend(model, seed):
     the same start every backend trains it alike, to float rounding
     (measured: 16.67 -> 20.44 dB in 200 steps on all three)."""
     rng = np.random.default_rng(seed)
-    for layer in model._flatten_layers():
+    for layer in private.all_layers(model, include_self=True):
         kernel = getattr(layer, "kernel", None)
         if kernel is not None and len(kernel.shape) == 4:
             *window, fan_in, fan_out = kernel.shape

@@ -2,6 +2,7 @@
 MNIST digits, skimage's photos) saved as PNG, some corrupt; keras.datasets
 offline; the metrics of a class folder; class names from the folder to the
 sample grid, the checkpoint and `common.generate --class`."""
+import importlib
 import json
 import os
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from common import classifier, data, evaluation
+from common import classifier, data, evaluation, private
 from common.errors import UserError
 from conftest import call_main
 
@@ -50,10 +51,10 @@ def digits(mnist, tmp_path):
 @pytest.fixture
 def keras_home(tmp_path, monkeypatch):
     """An empty Keras home of this test's own (Keras reads $KERAS_HOME once, at import)."""
-    from keras.src.backend import config
+    module, attribute = private.KERAS_HOME_SETTING
     home = tmp_path / "keras"
     home.mkdir()
-    monkeypatch.setattr(config, "_KERAS_DIR", str(home))
+    monkeypatch.setattr(importlib.import_module(module), attribute, str(home))
     return home
 
 

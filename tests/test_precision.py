@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_frozen_d_contract, call_main, changed, snapshot, without_dropout
-from common import checkpoints, precision
+from common import checkpoints, precision, private
 from common.data import ArrayImages
 from common.run_state import run_state
 from common.training import compiled_step, match_xla
@@ -42,7 +42,7 @@ def dtype(tensor):
 
 
 def layers_of(model):
-    return [layer for layer in model._flatten_layers(include_self=False)
+    return [layer for layer in private.all_layers(model)
             if not isinstance(layer, (keras.layers.InputLayer, keras.Model))]
 
 

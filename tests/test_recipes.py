@@ -31,6 +31,7 @@ from keras import layers
 import keras_gan_reference as keras_gan
 from acgan.acgan import ACGAN
 from cgan.cgan import CGAN, ConditionalDCGAN
+from common import private
 from common.data import ArrayImages
 from common.photos import HighResPhotos
 from common.training import compiled_step
@@ -93,7 +94,7 @@ RECIPES = {
 
 
 def dropout_layers(model):
-    return [layer for layer in model._flatten_layers() if isinstance(layer, layers.Dropout)]
+    return [layer for layer in private.all_layers(model, include_self=True) if isinstance(layer, layers.Dropout)]
 
 
 def biases_before_batchnorm(model):
@@ -104,9 +105,9 @@ def biases_before_batchnorm(model):
     one update move them differently. Nothing the networks compute in
     training mode depends on them (`assert_same_outputs` checks that)."""
     biases = []
-    for layer in model._flatten_layers():
+    for layer in private.all_layers(model, include_self=True):
         if isinstance(layer, layers.BatchNormalization):
-            for node in layer._inbound_nodes:
+            for node in private.inbound_nodes(layer):
                 for parent in node.parent_nodes:
                     bias = getattr(parent.operation, "bias", None)
                     if bias is not None:
@@ -140,7 +141,7 @@ def in_float64(gan):
     (`use_precision` gave its layers the float32 policy)."""
     if keras.config.floatx() == "float64":
         for model in (gan.generator, gan.discriminator):
-            for layer in model._flatten_layers(include_self=True):
+            for layer in private.all_layers(model, include_self=True):
                 layer.dtype_policy = "float64"
     return gan
 

@@ -26,6 +26,8 @@ from srgan.srgan import SRGAN
 from wgan.wgan import WGAN
 from wgan_gp.wgan_gp import WGANGP
 
+from common import private
+
 
 class TinyGAN(GAN):
     """GAN's MLPs, 16 units wide: BatchNorm in G, none in D (as the recipe)."""
@@ -238,5 +240,5 @@ def stateful_layer_kinds(model):
     inference (BatchNormalization, Dropout) that `model` holds: a tiny
     version must hold the same ones as the real network it stands for."""
     kinds = (layers.BatchNormalization, layers.Dropout)
-    return {kind.__name__ for layer in model._flatten_layers(include_self=False)
+    return {kind.__name__ for layer in private.all_layers(model)
             for kind in kinds if isinstance(layer, kind)}

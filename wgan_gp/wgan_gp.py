@@ -18,7 +18,7 @@ Where this file follows the paper rather than Keras-GAN's wgan_gp.py:
     function; the penalty must see the function the losses score);
   - any batch size (Keras-GAN draws its interpolation weights for 32 images);
   - the optimizer: Adam(1e-4, beta_1=0, beta_2=0.9), the paper's, by default
-    (measured against Keras-GAN's RMSprop(5e-5): README, "LSGAN, WGAN and WGAN-GP");
+    (measured against Keras-GAN's RMSprop(5e-5): docs/results.md, "WGAN-GP: the optimizer");
     `--optimizer rmsprop` is Keras-GAN's.
 
     python wgan_gp/wgan_gp.py                               # MNIST digits

@@ -22,6 +22,7 @@ import sys
 import keras
 import numpy as np
 
+from common import private
 from common.run_state import all_networks
 
 
@@ -74,7 +75,7 @@ def build_lazy_state(gan):
             inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
             if not _metrics_named_by_string(model):
                 try:
-                    model._symbolic_build(data_batch=(inputs, outputs))
+                    private.symbolic_build(model, data_batch=(inputs, outputs))
                 except (ValueError, RuntimeError):
                     return False
             if not model.optimizer.built:
@@ -147,7 +148,7 @@ def merge_static(static, arrays):
 
 
 def _metrics_named_by_string(model):
-    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    config = private.compile_config(model)
     return any(isinstance(metric, str) for key in ("metrics", "weighted_metrics")
                for metric in keras.tree.flatten(config.get(key)))
 
@@ -161,17 +162,15 @@ def tensorflow_left_unloaded():
     2-3 s on JAX or PyTorch, at a run's --seed or first saved model. A process that has
     not loaded TensorFlow holds none of its objects and draws none of its
     random numbers, so the answer changes nothing but the time. (Keras'
-    private `LazyModule._available`: where it is missing, nothing is done.)"""
-    try:
-        from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
-    except ImportError:
-        lazy_tensorflow = None
-    if ("tensorflow" in sys.modules or lazy_tensorflow is None  # vars(): getattr would import
-            or vars(lazy_tensorflow).get("_available", False) is not None):
+    lazy module of TensorFlow, common/private.py: where it is missing, nothing
+    is done.)"""
+    lazy_tensorflow = private.lazy_tensorflow()
+    if ("tensorflow" in sys.modules or lazy_tensorflow is None
+            or private.lazy_module_asked(lazy_tensorflow)):
         yield  # loaded, asked before, or another Keras: as Keras does it
         return
-    lazy_tensorflow._available = False
+    private.set_lazy_module_available(lazy_tensorflow, False)
     try:
         yield
     finally:
-        lazy_tensorflow._available = None  # asked again next time
+        private.set_lazy_module_available(lazy_tensorflow, None)  # asked again next time

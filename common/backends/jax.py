@@ -19,7 +19,7 @@ import os
 import jax
 import keras
 
-from common import backends
+from common import backends, private
 from common.backends import is_static, merge_static, variables_to_compile
 from common.files import cache_folder
 from common.run_state import run_state
@@ -46,11 +46,11 @@ generate = backends.generate
 
 def use_compilation_cache():
     """Keep what JAX compiles on disk for the next run: JAX compiles with XLA
-    at every start unless its persistent cache has it, the step (10-15 s for
-    DCGAN on a 2-core CPU) and, op by op, each weight initializer's random
-    numbers per shape and the generator's first call for a sample grid
-    (0.3 s each, 7-10 s in all for DCGAN). So everything is kept, however
-    quickly it compiled (JAX's default keeps only compilations of 1 s or
+    at every start unless its persistent cache has it: the step, and, op by
+    op, each weight initializer's random numbers per shape and the
+    generator's first call for a sample grid. Each of those small
+    compilations is quick, but there are many, so everything is kept, however
+    quickly it compiled (JAX's default keeps only compilations of a second or
     more). Beside the TensorFlow XLA choices (`~/.keras/keras_gan_zoo/`, or
     $KERAS_GAN_ZOO_CACHE); a cache folder the user chose is kept, with the
     user's settings."""
@@ -75,16 +75,16 @@ def compiled_step(gan, jit_compile=None, **unused):
     def pure(values, static, *arrays):
         variables = compiled["variables"]
         batch = merge_static(static, arrays)
-        held = [variable._value for variable in variables]
+        held = [private.raw_value(variable) for variable in variables]
         try:
             for variable, value in zip(variables, values):
-                variable._value = value
+                private.set_raw_value(variable, value)
             logs = gan.train_step(*batch)
             log_names[static] = list(logs)  # (jit returns a dict's keys sorted)
-            return logs, [variable._value for variable in variables]
+            return logs, [private.raw_value(variable) for variable in variables]
         finally:  # the variables get their arrays back, never a tracer
             for variable, value in zip(variables, held):
-                variable._value = value
+                private.set_raw_value(variable, value)
 
     def run(*batch):
         if not gan.jit_compile:
@@ -104,7 +104,7 @@ def compiled_step(gan, jit_compile=None, **unused):
             arrays = [_split(distribution, a) for a in arrays]
         logs, values = compiled[static]([v.value for v in variables], static, *arrays)
         for variable, value in zip(variables, values):
-            variable._value = value  # the new arrays (those given were donated)
+            private.set_raw_value(variable, value)  # the new arrays (those given were donated)
         # In the step's own order, as on the other backends: history.csv's columns.
         return {name: logs[name] for name in log_names[static]}
 

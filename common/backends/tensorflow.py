@@ -22,8 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import checkpoints
-from common import backends
+from common import backends, checkpoints, private
 from common.backends import build_lazy_state
 from common.backends import tensorflow_distribute as distribute
 from common.files import cache_folder, replaced_atomically
@@ -74,16 +73,16 @@ def use_xla(gan):
     """Whether to compile `gan`'s training step with XLA.
 
     On a GPU, yes: XLA fuses the many small kernels of a GAN step. On a CPU it
-    depends on the layers, as measured on a 2-core Xeon (AVX-512), batch 32,
-    CPU time per step: the MLP GAN took 16 ms with XLA against 25 ms without,
-    while DCGAN took 555 ms with XLA against 326 ms without, because
-    TensorFlow's oneDNN convolutions beat XLA's CPU code. So on a CPU: XLA
-    for networks without convolutions only.
+    depends on the layers and on the processor: XLA fuses an MLP's small
+    kernels, while TensorFlow's oneDNN convolutions can beat XLA's CPU code
+    (docs/results.md, "XLA against no XLA on CPUs"). So, until a run long
+    enough to time both ways says otherwise (`TIME_XLA_FROM_STEPS`), on a CPU:
+    XLA for networks without convolutions only.
     """
     if tf.config.list_logical_devices("GPU"):
         return True
     layers = [layer for model in all_networks(gan)
-              for layer in model._flatten_layers(include_self=False)]
+              for layer in private.all_layers(model)]
     return not any(isinstance(layer, _CONVOLUTIONS) for layer in layers)
 
 

@@ -5,7 +5,7 @@
                              one replica each; on a CPU-only machine
                              --cpu-devices N splits the CPU into N replicas
     --strategy multiworker   several machines, each with its GPUs, described
-                             by the TF_CONFIG environment variable (README)
+                             by the TF_CONFIG environment variable (docs/distributed.md)
 
 A model is built under `strategy.scope()` (its weights and optimizer states
 become mirrored variables); `common.training.fit` then runs the model's own
@@ -28,6 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common import private
 from common.cli import STRATEGIES
 from common.errors import UserError
 
@@ -74,7 +75,7 @@ def check_tf_config():
     text = os.environ.get("TF_CONFIG")
     if not text:
         raise UserError("--strategy multiworker needs the TF_CONFIG environment variable "
-                        "(the cluster's addresses and this worker's index): see the README.")
+                        "(the cluster's addresses and this worker's index): see docs/distributed.md.")
     try:
         config = json.loads(text)
         workers = config["cluster"]["worker"]
@@ -90,8 +91,8 @@ def check_tf_config():
 def model_strategy(gan):
     """The strategy `gan`'s models were built under (inside `strategy.scope()`),
     or None when they were built for one device."""
-    return next((network._distribute_strategy for network in gan.networks().values()
-                 if getattr(network, "_distribute_strategy", None) is not None), None)
+    return next((private.distribute_strategy(network) for network in gan.networks().values()
+                 if private.distribute_strategy(network) is not None), None)
 
 
 def is_chief(strategy):
@@ -102,7 +103,7 @@ def is_chief(strategy):
 def synchronize_batchnorm(*models):
     """Normalise with the global batch's statistics on every replica."""
     for model in models:
-        for layer in model._flatten_layers(include_self=False):
+        for layer in private.all_layers(model):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.synchronized = True
 

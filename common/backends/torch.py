@@ -10,8 +10,8 @@ D's next step clears them first (`zero_grad`), so they never reach D's update.
 
 Run eagerly, much of a step's time is Keras' Python around PyTorch's
 operations (each layer call, the loss and metric trackers, the optimizer),
-not the arithmetic: replayed, the GAN recipe's step takes half the time on a
-2-core CPU, DCGAN's 0.87 (README, "Choosing a backend"). So
+not the arithmetic, and a small model's step is mostly Python (replayed
+against eager: docs/results.md, "PyTorch: the recorded step"). So
 `compiled_step` runs the GAN's whole `train_step` once for real under
 `torch.fx`'s `make_fx`, which records every PyTorch operation it performs
 (forward, backward, optimizer and metric updates, BatchNorm and dropout
@@ -26,7 +26,7 @@ not one of the GAN's variables) says so once and runs eagerly.
 `torch.compile` of the step does not run on Keras 3.15 / torch 2.13:
 TorchDynamo fails in Keras' loss set-up before the first step, and after an
 eager first step recompiles Keras' layer `_setattr_hook` until its limit
-(README, "Choosing a backend").
+(docs/backends.md).
 """
 import contextlib
 import sys
@@ -34,6 +34,7 @@ import sys
 import keras
 import torch
 
+from common import private
 from common.backends import gan_variables, is_static, merge_static, variables_to_compile
 from common.run_state import run_state
 
@@ -134,8 +135,7 @@ def _record(gan, variables, static, arrays):
     """Run one step for real while recording it; returns (_Graph or None, logs).
     If recording fails part-way, the variables (and PyTorch's random state)
     are put back and the step runs eagerly instead."""
-    from torch.fx.experimental.proxy_tensor import make_fx
-
+    make_fx = private.make_fx()
     kept = ([v.value.detach().clone() for v in variables], torch.get_rng_state(),
             torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
     logs = {}
@@ -266,9 +266,8 @@ def uniform(shape, dtype=None, seed=None):
     that draws afresh at every replay, from the generator checkpoints keep
     (`global_random_state`). A fixed seed draws as Keras does, reproducibly."""
     if seed is not None and not (isinstance(seed, keras.random.SeedGenerator)
-                                 and seed._initial_seed is None):
+                                 and private.seed_generator_unseeded(seed)):
         return keras.random.uniform(shape, dtype=dtype, seed=seed)
-    from keras.src.backend.torch.core import get_device  # where Keras puts its tensors
     dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
     return torch.rand([int(size) for size in shape], dtype=getattr(torch, dtype),
-                      device=get_device())
+                      device=private.torch_device())
