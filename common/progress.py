@@ -38,7 +38,12 @@ class Progress:
 
     On a terminal it is one line redrawn in place twice a second; when stdout
     is a file or a pipe (a log, CI) it prints a plain line, no control
-    characters, every `every` seconds, and one at the end."""
+    characters, every `every` seconds, and one at the end.
+
+    Not `keras.utils.Progbar`, because it promises none of that: it divides its
+    time per step by every step up to `current` (after a resume, steps an
+    earlier process trained too), averages the logs from its start instead of
+    since the previous line, and writes ANSI colour codes into log files."""
 
     def __init__(self, total, every=10.0, stream=None):
         self.stream = stream or sys.stdout
