@@ -27,7 +27,7 @@ from common import cli
 def command_line():
     """ACGAN's flags: the shared ones (common/cli.py) with Keras-GAN's defaults but
     4,000 steps, not 14,000: by then the digits are recognisable and of the class
-    asked for (see the README), in minutes on a CPU."""
+    asked for (docs/results.md, "Default runs"), in minutes on a CPU."""
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=4000, batch_size=32,
                                  sample_interval=200,
                                  datasets=["mnist", "fashion_mnist", "cifar10", "cifar100"])
