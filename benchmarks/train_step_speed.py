@@ -234,6 +234,49 @@ def fused_pix2pix(gan):
     return step
 
 
+def fused_cyclegan(gan):
+    """CycleGAN: each D scores its domain's real images against 1 and the
+    translations (through the pool, as the recipe) against 0 per patch with
+    the squared error; both generators together get the squared error of
+    each D's score of their translations against 1, plus 10 x the L1 cycle
+    errors A -> B -> A and B -> A -> B, plus 1 x the L1 identity errors."""
+    G_AB, G_BA, D_A, D_B = gan.g_AB, gan.g_BA, gan.d_A, gan.d_B
+    g_opt = gan.combined.optimizer
+    generators = G_AB.trainable_variables + G_BA.trainable_variables
+
+    def l1(target, output):
+        return keras.ops.mean(keras.losses.mean_absolute_error(target, output))
+
+    @tf.function(jit_compile=True)
+    def step(imgs_A, imgs_B, draws_A=None, draws_B=None):
+        ones = tf.ones((tf.shape(imgs_A)[0],) + gan.disc_patch)
+        zeros = tf.zeros_like(ones)
+        fake_B, fake_A = G_AB(imgs_A, training=False), G_BA(imgs_B, training=False)
+        if gan.pool_size:
+            fake_A, fake_B = gan.pool_A.query(fake_A, draws_A), gan.pool_B.query(fake_B, draws_B)
+        d_loss = d_acc = 0.0
+        for D, real, fake in ((D_A, imgs_A, fake_A), (D_B, imgs_B, fake_B)):
+            for batch, target in ((real, ones), (fake, zeros)):
+                with tf.GradientTape() as tape:
+                    validity = D(batch, training=True)
+                    loss = _mse(target, validity)
+                    scaled = D.optimizer.scale_loss(loss)
+                D.optimizer.apply(tape.gradient(scaled, D.trainable_variables),
+                                  D.trainable_variables)
+                d_loss, d_acc = d_loss + 0.25 * loss, d_acc + 0.25 * _acc(target, validity)
+        with tf.GradientTape() as tape:
+            fake_B, fake_A = G_AB(imgs_A, training=True), G_BA(imgs_B, training=True)
+            g_loss = (_mse(ones, D_A(fake_A, training=True)) + _mse(ones, D_B(fake_B, training=True))
+                      + gan.lambda_cycle * (l1(imgs_A, G_BA(fake_B, training=True))
+                                            + l1(imgs_B, G_AB(fake_A, training=True)))
+                      + gan.lambda_id * (l1(imgs_A, G_BA(imgs_A, training=True))
+                                         + l1(imgs_B, G_AB(imgs_B, training=True))))
+            scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
+        g_opt.apply(tape.gradient(scaled, generators), generators)
+        return d_loss, d_acc, g_loss
+    return step
+
+
 def fused_wasserstein(gan):
     """WGAN and WGAN-GP: `n_critic` critic updates on mean(D(fake)) -
     mean(D(real)), each followed by the clip of the critic's weights (WGAN)
@@ -513,14 +556,14 @@ def fused_wasserstein_torch(gan):
 
 
 # The hand-written reference step of each recipe, per backend. (CGAN's,
-# ACGAN's, SRGAN's, InfoGAN's and Pix2Pix's are TensorFlow's only.)
+# ACGAN's, SRGAN's, InfoGAN's, Pix2Pix's and CycleGAN's are TensorFlow's only.)
 FUSED = {
     "tensorflow": {"unconditional": fused_unconditional, "conditional": fused_conditional,
                    "auxiliary_classifier": fused_auxiliary_classifier,
                    "super_resolution": fused_super_resolution,
                    "least_squares": lambda gan: fused_unconditional(gan, _mse),
                    "wasserstein": fused_wasserstein, "information": fused_information,
-                   "pix2pix": fused_pix2pix},
+                   "pix2pix": fused_pix2pix, "cyclegan": fused_cyclegan},
     "jax": {"unconditional": fused_unconditional_jax,
             "least_squares": lambda gan: fused_unconditional_jax(gan, _mse),
             "wasserstein": fused_wasserstein_jax},
@@ -536,6 +579,12 @@ def photos(hr_size):
         from common.photos import load_photos
         return load_photos(hr_size=hr_size, verbose=False)
     return load
+
+
+def digits_task():
+    """CycleGAN's offline task (common/unpaired.py): grey <-> coloured digits, 32x32."""
+    from common.unpaired import load_unpaired
+    return load_unpaired(verbose=False)
 
 
 def pairs(img_size):
@@ -555,7 +604,8 @@ def pairs(img_size):
 # configuration of the earlier tables (32x32 crops, 4 residual blocks).
 # pix2pix is what `python pix2pix/pix2pix.py` trains by default (64x64,
 # 32 filters, G adding to its input, batch 4); pix2pix-keras-gan Keras-GAN's networks (256x256, 64
-# filters, batch 1).
+# filters, batch 1). cyclegan is what `python cyclegan/cyclegan.py` trains by
+# default (Keras-GAN's networks on the 32x32 digits, the pool of 50, batch 4).
 MODELS = {
     "gan": ("gan.gan", "GAN", {}, 32, "unconditional"),
     "dcgan": ("dcgan.dcgan", "DCGAN", {}, 32, "unconditional"),
@@ -579,6 +629,7 @@ MODELS = {
                                                "dataset": pairs(64)}, 4, "pix2pix"),
     "pix2pix-keras-gan": ("pix2pix.pix2pix", "Pix2Pix", {"img_shape": (256, 256, 3),
                                                          "dataset": pairs(256)}, 1, "pix2pix"),
+    "cyclegan": ("cyclegan.cyclegan", "CycleGAN", {"dataset": digits_task}, 4, "cyclegan"),
 }
 
 
@@ -624,7 +675,13 @@ def step_flops(gan, batch):
     """One recipe step: G forward for D's fake batch, two D training passes,
     one combined training pass (forward + backward = 3x forward). The
     Wasserstein GANs repeat the first two `n_critic` times (WGAN-GP's
-    penalty, a third critic pass differentiated twice, is not counted)."""
+    penalty, a third critic pass differentiated twice, is not counted).
+    CycleGAN: both generators forward for D's batches, each D two training
+    passes, and the combined training pass (each G six times: translation,
+    cycle, identity; each D once)."""
+    if hasattr(gan, "g_AB"):
+        g, d = forward_flops(gan.g_AB, batch), forward_flops(gan.d_A, batch)
+        return 2 * (g + 2 * 3 * d) + 3 * (6 * g + 2 * d)
     g = forward_flops(gan.generator, batch, getattr(gan, "lr_shape", None))
     d = forward_flops(gan.discriminator, batch)
     return getattr(gan, "n_critic", 1) * (g + 2 * 3 * d) + 3 * (g + d)
@@ -722,12 +779,14 @@ class PlainRunner:
         self.module = sys.modules[cls.__module__]
 
     def chunk(self, steps):
-        gan, d = self.gan, self.gan.discriminator
+        gan = self.gan
+        ds = [gan.d_A, gan.d_B] if hasattr(gan, "d_A") else [gan.discriminator]
 
         def real_train_on_batch(model, x, y):
             # The toggle: D trainable for its steps (D itself, or a critic
             # model around it: WGAN's, WGAN-GP's), frozen for G's.
-            d.trainable = model is not gan.combined
+            for d in ds:
+                d.trainable = model is not gan.combined
             return model.train_on_batch(x, y, return_dict=True)
 
         original, self.module.train_on_batch = self.module.train_on_batch, real_train_on_batch
@@ -739,7 +798,8 @@ class PlainRunner:
                 times.append(time.perf_counter() - start)
         finally:
             self.module.train_on_batch = original
-            d.trainable = True
+            for d in ds:
+                d.trainable = True
         return times
 
 

@@ -20,7 +20,7 @@ from keras.optimizers import Adam
 from conftest import call_main, changed, run_script, snapshot
 from test_recipes import (LOGS_TOLERANCE, STATE_TOLERANCE, compiled, float64,  # noqa: F401
                           relative_difference)
-from common import checkpoints, unpaired
+from common import checkpoints, private, unpaired
 from common.data import ArrayImages
 from common.errors import UserError
 from common.frozen import frozen
@@ -307,7 +307,7 @@ def our_side(tmp_path):
                            precision="float32")
         if keras.config.floatx() == "float64":
             for model in _trained(gan):
-                for layer in model._flatten_layers(include_self=True):
+                for layer in private.all_layers(model, include_self=True):
                     layer.dtype_policy = "float64"
         initial = [[w.numpy().copy() for w in model.weights] for model in _trained(gan)]
         step = compiled(gan)
