@@ -6,17 +6,16 @@ setup(
     name="keras-gan-zoo",
     version="0.1.0",
     description="The classic GANs of Keras-GAN (GAN, DCGAN, CGAN, ACGAN, SRGAN, LSGAN, "
-                "WGAN, WGAN-GP, InfoGAN), "
+                "WGAN, WGAN-GP, InfoGAN, Pix2Pix, CycleGAN), "
                 "one readable class per model, on Keras 3 (TensorFlow, JAX or PyTorch).",
     long_description=open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"),
                           encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    # Every package of the repository, subpackages included (common.backends):
-    # a list written by hand left one out, and `pip install .` could not run a model.
-    packages=find_packages(include=["common", "common.*", "gan", "dcgan", "cgan", "acgan",
-                                    "srgan", "lsgan", "wgan", "wgan_gp", "infogan",
-                                    "pix2pix"]),
+    # Every package of the repository, subpackages (common.backends) and new
+    # model folders included: a list written by hand left one out, and
+    # `pip install .` could not run a model.
+    packages=find_packages(exclude=["tests", "tests.*", "build", "build.*"]),
     install_requires=[
         # The versions the suite is run with, and no others: the zoo uses a few
         # private names of Keras and its backends (common/private.py), which

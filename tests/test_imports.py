@@ -60,3 +60,26 @@ def test_common_has_no_import_circle():
 def test_the_check_sees_a_circle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert set(circles(graph)) == {"a", "b", "c"}
+
+
+def test_a_non_editable_install_packages_every_model_folder_and_all_of_common():
+    """`pip install .` installs what setup.py's `packages` lists: every model
+    folder (a folder NAME holding NAME/NAME.py) and every package of common/
+    must be there, or an installed zoo cannot run that model."""
+    import runpy
+    from unittest import mock
+    with mock.patch("setuptools.setup") as setup:
+        previous = os.getcwd()
+        os.chdir(REPO)
+        try:
+            runpy.run_path(os.path.join(REPO, "setup.py"))
+        finally:
+            os.chdir(previous)
+    packages = set(setup.call_args.kwargs["packages"])
+    models = {name for name in os.listdir(REPO)
+              if os.path.isfile(os.path.join(REPO, name, f"{name}.py"))}
+    common = {module_name(os.path.join(root, "__init__.py"))
+              for root, _, names in os.walk(COMMON) if "__init__.py" in names}
+    assert models >= {"dcgan", "pix2pix"} and "common.backends" in common
+    assert not (models | common) - packages, sorted((models | common) - packages)
+    assert not any(name.startswith("tests") for name in packages)
