@@ -64,7 +64,7 @@ def command_line():
                         help="filters of the generators' first layer (Keras-GAN: 32)")
     parser.add_argument("--df", type=cli.positive_int, default=64,
                         help="filters of the discriminators' first layer (Keras-GAN: 64)")
-    parser.add_argument("--pool-size", type=int, default=50,
+    parser.add_argument("--pool-size", type=cli.non_negative_int, default=50,
                         help="generated images each discriminator keeps and learns from (the "
                              "paper's 50); 0: only the latest, as Keras-GAN")
     parser.add_argument("--evaluate", metavar="G_DIR_OR_FILE", default=None,
@@ -514,8 +514,6 @@ def evaluate_command(path, data=None, out=None):
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
-    if args.pool_size < 0:
-        raise UserError(f"--pool-size is a number of images, 0 or more, not {args.pool_size}.")
     if args.evaluate:  # no training: the GPUs as asked, and no word of training
         cli.set_up_gpus(args, verbose=False)
         return evaluate_command(args.evaluate, args.data, args.out)
