@@ -141,7 +141,8 @@ def render_digits(pixels, indices, domain):
     or "B" (coloured by `digit_colours` of `indices`), padded to 32x32:
     uint8 (N, 32, 32, 3)."""
     pad = (DIGITS_SIZE - 28) // 2
-    ink = np.pad(np.asarray(pixels, np.float64) / 255.0, ((0, 0), (pad, pad), (pad, pad)))[..., None]
+    ink = np.pad(np.asarray(pixels, np.float64) / 255.0, ((0, 0), (pad, pad), (pad, pad)))
+    ink = ink[..., None]
     if domain == "A":
         rgb = np.repeat(ink, 3, axis=-1)
     else:

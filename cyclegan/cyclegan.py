@@ -138,7 +138,8 @@ class CycleGAN(GANModel):
 
         # Loss weights
         self.lambda_cycle = float(lambda_cycle)                    # Cycle-consistency loss
-        self.lambda_id = float(0.1 * self.lambda_cycle if lambda_id is None else lambda_id)  # Identity loss
+        # Identity loss (Keras-GAN: 0.1 of the cycle's)
+        self.lambda_id = float(0.1 * self.lambda_cycle if lambda_id is None else lambda_id)
 
         # Build and compile the discriminators: least squares on every patch.
         # (Their accuracy reads a score above 0.5, halfway between the targets, as "real".)
@@ -496,8 +497,8 @@ def evaluate_command(path, data=None, out=None):
     generators = load_generators(path)
     shapes = {tuple(g.inputs[0].shape[1:]) for g in generators.values() if g is not None}
     if len(shapes) > 1:
-        raise UserError(f"The generators in {path} take images of different shapes {sorted(shapes)}: "
-                        "they are not the two generators of one CycleGAN run.")
+        raise UserError(f"The generators in {path} take images of different shapes "
+                        f"{sorted(shapes)}: they are not the two generators of one CycleGAN run.")
     size = shapes.pop()[0]
     dataset = unpaired.unpaired_to_score(data, img_size=size)
     classifiers = unpaired.digit_classifiers() if dataset.test_labels is not None else None
