@@ -238,7 +238,8 @@ def test_compiled_step_equals_the_papers_recipe_typed_out(tmp_path, digits):
     without_dropout(gan.discriminator)  # the same masks on both sides, on every backend
     initial = {net.name: snapshot(net.trainable_weights)
                for net in (gan.generator, gan.discriminator, gan.q_head)}
-    changed_numbers = [dict(PAPER, categorical_weight=0.8), dict(PAPER, g_learning_rate=8e-4)]
+    changed_numbers = [dict(PAPER, categorical_weight=0.8), dict(PAPER, g_learning_rate=8e-4),
+                       dict(PAPER, continuous_weight=0.1)]
     references = [PaperINFOGAN(gan, numbers) for numbers in [PAPER] + changed_numbers]
     step = compiled_step(gan, jit_compile=NO_XLA)
     rng = np.random.default_rng(0)
