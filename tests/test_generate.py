@@ -1,8 +1,6 @@
 """The generate command on saved generators: grids, a chosen digit, a latent walk."""
 import imageio.v3 as iio
-import keras
 import pytest
-from keras import layers
 
 from conftest import save_tiny_generators, call_main
 from common.generate import main as generate_main

@@ -7,7 +7,6 @@ import importlib
 import importlib.util
 import os
 import re
-import sys
 
 import keras
 import numpy as np
