@@ -30,6 +30,7 @@ object, never as an attribute on it; the only attributes it sets are the ones de
 import numpy as np
 
 from common.out_dir import default_out_dir
+from common.run_state import run_state
 from common.step import set_random_seed
 from common.training import fit
 
@@ -105,6 +106,22 @@ class GANModel:
     def sample_images(self, step):
         raise NotImplementedError(f"{type(self).__name__} must define sample_images(step)")
 
+    def measure(self, verbose=False):
+        """Scores on held-out data, which train() adds to history.csv at every
+        sample interval (printed unless quiet): a dict, or None for a model
+        without them (the default; SRGAN, Pix2Pix and CycleGAN define it)."""
+        return None
+
+    def measurement(self, compute):
+        """`compute()` once per training step: train() records the scores
+        (`measure`), then `sample_images` draws the same measurement."""
+        from keras import ops
+        state = run_state(self)
+        step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
+        if state.measured is None or state.measured[0] != step:
+            state.measured = (step, compute())
+        return state.measured[1]
+
     def save_imgs(self, step):
         """Keras-GAN's first models' name for `sample_images`."""
         return self.sample_images(step)
@@ -121,5 +138,12 @@ class GANModel:
         Every `sample_interval` steps (and at the end) a sample grid goes to
         `<out>/images/`, the models to `<out>/saved_model/` and a checkpoint
         to `<out>/checkpoints/`. `options` (quiet, resume, tensorboard, ...)
-        are those of `common.training.fit`."""
+        are those of `common.training.fit`. A model that `measure`s held-out
+        data has its scores recorded at every sample interval too (unless
+        `evaluate` or `eval_interval` say otherwise)."""
+        if type(self).measure is not GANModel.measure:
+            verbose = not options.get("quiet", False)
+            options.setdefault("evaluate", lambda gan: gan.measure(verbose=verbose))
+            if not options.get("eval_interval"):
+                options["eval_interval"] = sample_interval
         return fit(self, epochs, batch_size, sample_interval, **options)

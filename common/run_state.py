@@ -37,6 +37,7 @@ class RunState:
     run_config: dict = None       # the configuration this run's checkpoints record
     reached: tuple = None         # (out_dir, step) of the run this object trained last
     timing: dict = None           # fit's seconds per step, save and evaluation (benchmarks/)
+    measured: tuple = None        # (step, what measure() computed on held-out data at it)
 
 
 _run_states = weakref.WeakKeyDictionary()

@@ -88,6 +88,7 @@ from keras.models import Model
 
 from common import unpaired
 from common.errors import UserError
+from common.evaluation import load_generator
 from common.frozen import frozen
 from common.image_pool import ImagePool
 from common.image_quality import save_comparison_figure
@@ -202,7 +203,6 @@ class CycleGAN(GANModel):
         # G and D compute in 16-bit where asked: weights, outputs and losses
         # stay float32 (common/precision.py).
         use_precision(self, precision)
-        self._measured = None
         self._classifiers = None
 
     # ------------------------------------------------------------------
@@ -369,40 +369,35 @@ class CycleGAN(GANModel):
         `<out>/images/`, the models to `<out>/saved_model/` and a checkpoint to
         `<out>/checkpoints/`. `options` are those of `GANModel.train` (common/model.py).
         """
-        self._quiet = options.get("quiet", False)
-        options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
-        if not options.get("eval_interval"):
-            options["eval_interval"] = sample_interval
         return super().train(epochs, batch_size, sample_interval, **options)
 
-    def classifiers(self):
+    def classifiers(self, verbose=False):
         """The classifiers that read translated digits (the offline task only)."""
         if self._classifiers is None and getattr(self.dataset, "test_labels", None) is not None:
-            self._classifiers = unpaired.digit_classifiers(verbose=not getattr(self, "_quiet",
-                                                                               False))
+            self._classifiers = unpaired.digit_classifiers(verbose=verbose)
         return self._classifiers
 
     def measure(self, verbose=False):
         """Scores of both generators on the test images (`unpaired.cycle_scores`):
         psnr_cycle_A, psnr_cycle_B and, on the digits, read_AB, read_BA and
         their baselines."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        # Measured once per step: train() records the scores, then draws the grid.
-        step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
-        if self._measured is None or self._measured[0] != step:
-            self._measured = (step, unpaired.cycle_scores(self.g_AB, self.g_BA, self.dataset,
-                                                          self.classifiers()))
-        scores = self._measured[1]["scores"]
+        scores = self.cycled(verbose)["scores"]
         if verbose:
             print("\n" + unpaired.format_scores(scores))
         return scores
 
     def sample_images(self, step):
         """Save a grid of test images: rows A, A->B, A->B->A and B, B->A, B->A->B."""
-        self.measure()
         path = os.path.join(self.out_dir, "images", f"cyclegan_{step}.png")
-        return save_grid(self._measured[1], self.dataset, path, f"step {step}")
+        return save_grid(self.cycled(), self.dataset, path, f"step {step}")
+
+    def cycled(self, verbose=False):
+        """Both generators on the test images (`unpaired.cycle_scores`),
+        computed once per step (GANModel.measurement)."""
+        if self.dataset is None:
+            self.dataset = self.load_data()
+        return self.measurement(lambda: unpaired.cycle_scores(
+            self.g_AB, self.g_BA, self.dataset, self.classifiers(verbose)))
 
 
 def instance_normalization():
@@ -442,24 +437,9 @@ GENERATOR_FILES = {"AB": "g_AB.keras", "BA": "g_BA.keras"}
 
 
 def _load_translator(path, command="cyclegan.py --evaluate"):
-    """A saved CycleGAN generator (.keras): image in, image of the same shape
-    out; anything else is one sentence naming what it is."""
-    from common.evaluation import _file_kind, describe_model
-    expected = (f"{command} expects CycleGAN's saved generators (g_AB.keras, g_BA.keras, or the "
-                "saved_model folder holding them)")
-    if not os.path.isfile(path):
-        raise UserError(f"{expected}; {path} does not exist.")
-    try:
-        model = keras.models.load_model(path, compile=False)
-    except Exception:  # Keras raises many kinds for a bad file: all mean "not a model"
-        raise UserError(f"{expected}; {path} is {_file_kind(path)}, which could not be loaded "
-                        "as a Keras model.") from None
-    shapes = [tuple(t.shape[1:]) for t in model.inputs]
-    outputs = [tuple(t.shape[1:]) for t in model.outputs]
-    if len(shapes) != 1 or outputs != shapes or len(shapes[0]) != 3:
-        raise UserError(f"{expected}; {path} is not an image-to-image generator but "
-                        f"{describe_model(model)[1]}.")
-    return model
+    """A saved image-to-image generator (.keras); anything else is one sentence
+    naming what it is (common.evaluation.load_generator)."""
+    return load_generator(path, expects="translator", command=command)
 
 
 def load_generators(path):

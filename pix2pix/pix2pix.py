@@ -193,7 +193,6 @@ class Pix2Pix(GANModel):
         # G and D compute in 16-bit where asked: weights, outputs, losses and
         # BatchNorm statistics stay float32 (common/precision.py).
         use_precision(self, precision)
-        self._measured = None
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -326,32 +325,28 @@ class Pix2Pix(GANModel):
         the models to `<out>/saved_model/` and a checkpoint to `<out>/checkpoints/`.
         `options` are those of `GANModel.train` (common/model.py).
         """
-        self._quiet = options.get("quiet", False)
-        options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
-        if not options.get("eval_interval"):
-            options["eval_interval"] = sample_interval
         return super().train(epochs, batch_size, sample_interval, **options)
 
     def measure(self, verbose=False):
         """PSNR, SSIM and L1 of G(B) against A on the test pairs, and of B itself
         (the do-nothing baseline): {psnr_g, ssim_g, l1_g, psnr_input, ...}."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        # Measured once per step: train() records the scores, then draws the grid.
-        step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
-        if self._measured is None or self._measured[0] != step:
-            self._measured = (step, paired.compare_with_input(self.generator, self.dataset))
-        flat = paired.flat_scores(self._measured[1])
+        flat = paired.flat_scores(self.compared())
         if verbose:
             print("\n" + paired.format_scores(flat))
         return flat
 
+    def compared(self):
+        """G(B) and B against A on the test pairs (`paired.compare_with_input`),
+        computed once per step (GANModel.measurement)."""
+        if self.dataset is None:
+            self.dataset = self.load_data()
+        return self.measurement(lambda: paired.compare_with_input(self.generator, self.dataset))
+
     def sample_images(self, step):
         """Save a grid of test pairs: rows B (G's input), G(B) and A (the target),
         with each image's PSNR against A."""
-        self.measure()
         path = os.path.join(self.out_dir, "images", f"pix2pix_{step}.png")
-        return save_grid(self._measured[1], self.dataset, path, f"step {step}", self.direction)
+        return save_grid(self.compared(), self.dataset, path, f"step {step}", self.direction)
 
 
 def save_grid(compared, dataset, path, title, direction="BtoA", columns=6):

@@ -238,7 +238,6 @@ class SRGAN(GANModel):
         # 16-bit where asked: weights, outputs, losses and BatchNorm
         # statistics stay float32 (common/precision.py).
         use_precision(self, precision)
-        self._measured = None
 
     def config(self):
         """The settings that make this model, which --resume checks (common/checkpoints.py)."""
@@ -438,10 +437,6 @@ class SRGAN(GANModel):
         `<out>/saved_model/` and a checkpoint to `<out>/checkpoints/`.
         `options` are those of `GANModel.train` (common/model.py).
         """
-        self._quiet = options.get("quiet", False)
-        options.setdefault("evaluate", lambda gan: gan.measure(verbose=not self._quiet))
-        if not options.get("eval_interval"):
-            options["eval_interval"] = sample_interval
         return super().train(epochs, batch_size, sample_interval, **options)
 
     def measure(self, verbose=False):
@@ -449,14 +444,7 @@ class SRGAN(GANModel):
         the Y channel and on RGB (4-pixel border cropped, 8-bit values; see
         common/image_quality.py), and the colour error: the mean of each RGB
         channel minus the original's, in levels (the worst channel)."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        # Measured once per step: train() records the scores, then draws the figure.
-        step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
-        if self._measured is None or self._measured[0] != step:
-            self._measured = (step, compare_with_bicubic(self.generator, self.dataset.test_pairs(),
-                                                         self.scale))
-        scores = flat_scores(self._measured[1])
+        scores = flat_scores(self.compared())
         if verbose:
             print("\n" + format_scores(scores))
         return scores
@@ -464,9 +452,16 @@ class SRGAN(GANModel):
     def sample_images(self, step):
         """Save a figure of held-out photos: low resolution, bicubic, SRGAN and the
         original side by side, with each photo's PSNR."""
-        self.measure()
         path = os.path.join(self.out_dir, "images", f"srgan_{step}.png")
-        return save_comparison(self._measured[1], self.dataset.test_pairs(), path, f"step {step}")
+        return save_comparison(self.compared(), self.dataset.test_pairs(), path, f"step {step}")
+
+    def compared(self):
+        """Bicubic and G against the originals on the held-out photos
+        (`compare_with_bicubic`), computed once per step (GANModel.measurement)."""
+        if self.dataset is None:
+            self.dataset = self.load_data()
+        return self.measurement(lambda: compare_with_bicubic(
+            self.generator, self.dataset.test_pairs(), self.scale))
 
 
 
