@@ -324,6 +324,15 @@ def load_generator(path, expects="generator", command=None, advice=None):
     return model
 
 
+def save_codes(codes, folder):
+    """Write a generator's input layout (`GANModel.codes()`, InfoGAN's) to
+    <folder>/codes.json, beside the generator saved there."""
+    os.makedirs(folder, exist_ok=True)
+    with replaced_atomically(os.path.join(folder, CODES_FILE)) as tmp, \
+            open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(codes, handle)
+
+
 def save_class_names(class_names, folder):
     """Write `class_names` (label k is named class_names[k]) to
     <folder>/class_names.json, beside the generator saved there."""

@@ -25,7 +25,7 @@ import time
 
 from common import backends, checkpoints
 from common.errors import UserError
-from common.evaluation import save_class_names
+from common.evaluation import save_class_names, save_codes
 from common.history import History, sample_frames, write_gif
 from common.out_dir import (RUN_OUTPUTS, check_apart, claim_out_dir, data_folder,
                             default_out_dir, drop_grids_after, earlier_run, prepare_out_dir)
@@ -99,6 +99,8 @@ class Snapshots:
             save_model_atomically(network, os.path.join(folder, f"{name}.keras"))
         if getattr(gan, "class_names", None):  # read by common.generate --class
             save_class_names(gan.class_names, folder)
+        if gan.codes():  # how G's input holds codes: read by common.generate and common.metrics
+            save_codes(gan.codes(), folder)
         self.checkpoint = checkpoints.save_checkpoint(
             gan, step + 1, {"jit_compile": gan.jit_compile, "backend": backends.name(),
                             "config": run_state(gan).run_config},

@@ -43,7 +43,6 @@ the shared body with the information term, through D's optimizer).
     python infogan/infogan.py                    # MNIST digits
     python infogan/infogan.py --data DIR         # your own folder of images (no labels needed)
 """
-import json
 import os
 import sys
 
@@ -81,16 +80,11 @@ from keras.layers import Input
 from keras.models import Model, Sequential
 
 from common import data
-from common.files import replaced_atomically
 from common.frozen import frozen
 from common.images import save_image_grid
 from common.model import GANModel
 from common.precision import use_precision
 from common.training import binary_accuracy, generate, train_on_batch
-
-# Beside the saved generator: how its one input is laid out.
-CODES_FILE = "codes.json"
-
 
 class INFOGAN(GANModel):
     # `--precision auto` keeps InfoGAN in float32: nobody has yet measured
@@ -369,22 +363,14 @@ class INFOGAN(GANModel):
 
     def sample_images(self, step):
         """Save a grid: one row per categorical code value (10 rows), one
-        column per noise vector (the same inputs every time). Also writes
-        saved_model/codes.json, the layout of the generator saved beside it."""
+        column per noise vector (the same inputs every time). The run saves
+        `codes()` as saved_model/codes.json beside the generator (common/training.py)."""
         gen_imgs = self.generator(self.sample_noise, training=False)
-        self.save_codes()
         name = "mnist" if self.img_shape == data.MNIST_SHAPE else "images"
         columns = len(self.sample_noise) // self.num_classes
         return save_image_grid(ops.convert_to_numpy(gen_imgs),
                                os.path.join(self.out_dir, "images", f"{name}_{step}.png"),
                                cols=columns)
-
-
-    def save_codes(self):
-        """Write `codes()` to <out>/saved_model/codes.json (atomically)."""
-        with replaced_atomically(os.path.join(self.out_dir, "saved_model", CODES_FILE)) as tmp:
-            with open(tmp, "w") as handle:
-                json.dump(self.codes(), handle)
 
 
 @cli.run_cli
