@@ -31,24 +31,12 @@ import sys
 import numpy as np
 
 from common import data
+from common.photos import _resize, _to_unit
 from common.errors import UserError
 from common.files import replaced_atomically
 
 FITS = ("resize", "tile")
 TILES_PER_CALL = 16
-
-
-def _resize(pixels, height, width):
-    """uint8 (H, W, C) to (height, width, C), Pillow's bicubic filter."""
-    from PIL import Image
-    channels = pixels.shape[-1]
-    image = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
-    out = np.asarray(image.resize((width, height), Image.BICUBIC), dtype=np.uint8)
-    return out.reshape(height, width, channels)
-
-
-def _to_unit(pixels):
-    return pixels.astype("float32") / 127.5 - 1.0
 
 
 def _to_uint8(images):
