@@ -14,9 +14,9 @@
             (GradientTape, optimizer.apply); on JAX a `jax.jit` of the
             stateless step (stateless_call, value_and_grad, stateless_apply);
             on PyTorch autograd (backward, optimizer.apply), as keras.io's
-            "custom train step" guides write them. (On JAX and PyTorch only
-            for GAN, DCGAN, LSGAN, WGAN and WGAN-GP; the other models' fused
-            column is empty there.)
+            "custom train step" guides write them; every model has one on
+            every backend (tests/test_benchmark.py holds each against
+            three steps of `train()`).
 
 The backend is Keras' (KERAS_BACKEND); the tables have a backend column, and
 results.csv gains the rows of each backend run (the others' rows are kept).
@@ -176,13 +176,15 @@ def fused_auxiliary_classifier(gan):
 
 
 def fused_super_resolution(gan):
-    """SRGAN: D scores patches (MSE), G gets 1e-3 x adversarial + content loss."""
+    """SRGAN: D scores patches (MSE) of one batch, G gets 1e-3 x adversarial +
+    content loss on the next, as Keras-GAN's loop loads one for each (the
+    recipe's SRResNet pre-training steps aside: none by default)."""
     G, D = gan.generator, gan.discriminator
     d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
     content = keras.losses.get(gan.content_loss)
 
     @tf.function(jit_compile=True)
-    def step(imgs_hr, imgs_lr, *rest):
+    def step(imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, *rest):
         ones = tf.ones((tf.shape(imgs_hr)[0],) + gan.disc_patch)
         zeros = tf.zeros_like(ones)
         fake_hr = G(imgs_lr, training=False)
@@ -195,9 +197,9 @@ def fused_super_resolution(gan):
             d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
             d_loss, d_acc = d_loss + 0.5 * loss, d_acc + 0.5 * _acc(target, validity)
         with tf.GradientTape() as tape:
-            generated = G(imgs_lr, training=True)
+            generated = G(g_imgs_lr, training=True)  # (a batch of the same size)
             g_loss = (1e-3 * _bce(ones, D(generated, training=True))
-                      + keras.ops.mean(content(imgs_hr, generated)))
+                      + keras.ops.mean(content(g_imgs_hr, generated)))
             scaled = g_opt.scale_loss(g_loss)  # mixed_float16's loss scaling; else the loss
         g_opt.apply(tape.gradient(scaled, G.trainable_variables), G.trainable_variables)
         return d_loss, d_acc, g_loss
@@ -355,187 +357,481 @@ def fused_information(gan):
 
 
 # ---------------------------------------------------------------------------
-# The same references for GAN, DCGAN, LSGAN, WGAN and WGAN-GP on JAX and on
-# PyTorch
+# The same references on JAX and on PyTorch. Most recipes are "D on a few
+# batches, each against its target, then G through the frozen D": each is
+# written once below in keras.ops (a recipe class), and run by JAX's and by
+# PyTorch's mechanics (`fused_adversarial_jax`, `fused_adversarial_torch`).
+# WGAN's and WGAN-GP's critic steps and CycleGAN's two discriminators and
+# pools have a function per backend, with the same helpers.
 # ---------------------------------------------------------------------------
 
-def fused_unconditional_jax(gan, loss_fn=_bce):
-    """GAN and DCGAN (LSGAN: `loss_fn` the squared error) by hand on JAX:
-    one `jax.jit` of the stateless step."""
+def _targets(images, patch=(1,)):
+    """1 and 0 for each of D's scores of `images` (per patch: Pix2Pix, CycleGAN, SRGAN)."""
+    ones = keras.ops.ones((images.shape[0],) + tuple(patch))
+    return ones, keras.ops.zeros_like(ones)
+
+
+def _l1(target, output):
+    return keras.ops.mean(keras.losses.mean_absolute_error(target, output))
+
+
+def _mean(values):
+    return sum(values) / len(values)
+
+
+def judged_by(loss_fn):
+    """D's loss and its real/fake accuracy on one batch: `judge(target, validity)`."""
+    return lambda target, validity: (loss_fn(target, validity), (_acc(target, validity),))
+
+
+class AdversarialRecipe:
+    """GAN and DCGAN (LSGAN with `loss_fn` the squared error), as
+    `fused_unconditional`: the recipe of the others below is theirs with
+    other inputs, targets and losses.
+
+    `d_batches(generate, *batch)`: what D trains on, in order, [(D's inputs,
+    target)], `generate` giving G's images in inference mode; `judge(target,
+    outputs)`: D's loss and metrics (a tuple); `g_loss(run, discriminate,
+    *batch)`: the loss of the networks `trained` (G's step) and what it
+    reports (a tuple), `run(model, inputs)` one of them in training mode,
+    `discriminate(inputs)` the frozen D (or its `discriminator_view`)."""
+    discriminator_view = None  # a model on D's very variables, in D's order
+
+    def __init__(self, gan, loss_fn=_bce):
+        self.gan, self.loss_fn = gan, loss_fn
+        self.trained = (gan.generator,)
+
+    def judge(self, target, validity):
+        return judged_by(self.loss_fn)(target, validity)
+
+    def d_batches(self, generate, imgs, noise, g_noise=None):
+        ones, zeros = _targets(imgs)
+        return [(imgs, ones), (generate(noise), zeros)]
+
+    def g_loss(self, run, discriminate, imgs, noise, g_noise=None):
+        ones, _ = _targets(imgs)  # (GAN: fresh noise; DCGAN: D's, as their draw_batch gives)
+        loss = self.loss_fn(ones, discriminate(run(self.gan.generator,
+                                                   noise if g_noise is None else g_noise)))
+        return loss, (loss,)
+
+
+class ConditionalRecipe(AdversarialRecipe):
+    """CGAN (`fused_conditional`): the label goes to both networks."""
+
+    def d_batches(self, generate, imgs, labels, noise, sampled_labels, *rest):
+        ones, zeros = _targets(imgs)
+        return [([imgs, labels], ones), ([generate([noise, labels]), labels], zeros)]
+
+    def g_loss(self, run, discriminate, imgs, labels, noise, sampled_labels, *rest):
+        ones, _ = _targets(imgs)
+        fake = run(self.gan.generator, [noise, sampled_labels])
+        loss = _bce(ones, discriminate([fake, sampled_labels]))
+        return loss, (loss,)
+
+
+class AuxiliaryClassifierRecipe(AdversarialRecipe):
+    """ACGAN (`fused_auxiliary_classifier`): D judges real/fake and names the digit."""
+    scce = keras.losses.SparseCategoricalCrossentropy()
+
+    def d_batches(self, generate, imgs, labels, noise, sampled_labels, *rest):
+        ones, zeros = _targets(imgs)
+        return [(imgs, (ones, labels)),
+                (generate([noise, sampled_labels]), (zeros, sampled_labels))]
+
+    def judge(self, target, outputs):
+        (real, label), (validity, klass) = target, outputs
+        class_accuracy = keras.ops.mean(keras.metrics.sparse_categorical_accuracy(label, klass))
+        return (_bce(real, validity) + self.scce(label, klass),
+                (_acc(real, validity), class_accuracy))
+
+    def g_loss(self, run, discriminate, imgs, labels, noise, sampled_labels, *rest):
+        ones, _ = _targets(imgs)
+        validity, klass = discriminate(run(self.gan.generator, [noise, sampled_labels]))
+        loss = _bce(ones, validity) + self.scce(sampled_labels, klass)
+        return loss, (loss,)
+
+
+class SuperResolutionRecipe(AdversarialRecipe):
+    """SRGAN (`fused_super_resolution`): D scores patches (squared error), G
+    gets 1e-3 x adversarial + content loss on the second batch."""
+
+    def __init__(self, gan):
+        super().__init__(gan, _mse)
+        self.content = keras.losses.get(gan.content_loss)
+
+    def d_batches(self, generate, imgs_hr, imgs_lr, *rest):
+        ones, zeros = _targets(imgs_hr, self.gan.disc_patch)
+        return [(imgs_hr, ones), (generate(imgs_lr), zeros)]
+
+    def g_loss(self, run, discriminate, imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, *rest):
+        ones, _ = _targets(g_imgs_hr, self.gan.disc_patch)
+        generated = run(self.gan.generator, g_imgs_lr)
+        loss = (1e-3 * _bce(ones, discriminate(generated))
+                + keras.ops.mean(self.content(g_imgs_hr, generated)))
+        return loss, (loss,)
+
+
+class Pix2PixRecipe(AdversarialRecipe):
+    """Pix2Pix (`fused_pix2pix`): D scores (image, B) pairs per patch, G gets
+    D's verdict plus 100 x the L1 distance to A."""
+
+    def __init__(self, gan):
+        super().__init__(gan, _mse)
+
+    def d_batches(self, generate, imgs_A, imgs_B):
+        ones, zeros = _targets(imgs_A, self.gan.disc_patch)
+        return [([imgs_A, imgs_B], ones), ([generate(imgs_B), imgs_B], zeros)]
+
+    def g_loss(self, run, discriminate, imgs_A, imgs_B):
+        ones, _ = _targets(imgs_A, self.gan.disc_patch)
+        generated = run(self.gan.generator, imgs_B)
+        loss = _mse(ones, discriminate([generated, imgs_B])) + 100 * _l1(imgs_A, generated)
+        return loss, (loss,)
+
+
+class InformationRecipe(AdversarialRecipe):
+    """InfoGAN (`fused_information`): G and Q's head trained together on G's
+    adversarial loss plus Q's code losses, Q reading D's body's features of
+    G's image, for the codes G was given."""
+
+    def __init__(self, gan):
+        super().__init__(gan)
+        D = gan.discriminator
+        self.trained = (gan.generator, gan.q_head)
+        # D's verdict and its body's features, in one pass
+        self.discriminator_view = keras.Model(D.inputs,
+                                              [D.outputs[0], D.get_layer("validity").input])
+        assert ([id(v) for v in self.discriminator_view.variables]
+                == [id(v) for v in D.variables]), "JAX gives the view D's values in D's order"
+
+    def d_batches(self, generate, imgs, d_input, g_input):
+        ones, zeros = _targets(imgs)
+        return [(imgs, ones), (generate(d_input), zeros)]
+
+    def g_loss(self, run, discriminate, imgs, d_input, g_input):
+        gan = self.gan
+        ones, _ = _targets(imgs)
+        _, code, continuous = gan.split_generator_input(g_input)
+        validity, features = discriminate(run(gan.generator, g_input))
+        code_probabilities, means = run(gan.q_head, features)
+        g_loss = _bce(ones, validity)
+        q_code = keras.ops.mean(gan.categorical_code_loss(code, code_probabilities))
+        q_continuous = keras.ops.mean(gan.continuous_code_loss(continuous, means))
+        return g_loss + q_code + q_continuous, (g_loss, q_code, q_continuous)
+
+
+def cyclegan_g_loss(gan, run, discriminate, imgs_A, imgs_B):
+    """CycleGAN's generators' loss (`fused_cyclegan`): `run(G, images)` one
+    generator in training mode, `discriminate(D, images)` a frozen D."""
+    fake_B, fake_A = run(gan.g_AB, imgs_A), run(gan.g_BA, imgs_B)
+    ones, _ = _targets(imgs_A, gan.disc_patch)
+    return (_mse(ones, discriminate(gan.d_A, fake_A)) + _mse(ones, discriminate(gan.d_B, fake_B))
+            + gan.lambda_cycle * (_l1(imgs_A, run(gan.g_BA, fake_B))
+                                  + _l1(imgs_B, run(gan.g_AB, fake_A)))
+            + gan.lambda_id * (_l1(imgs_A, run(gan.g_BA, imgs_A))
+                               + _l1(imgs_B, run(gan.g_AB, imgs_B))))
+
+
+# The recipes above, by kind of model (MODELS).
+RECIPES = {"unconditional": AdversarialRecipe,
+           "least_squares": lambda gan: AdversarialRecipe(gan, _mse),
+           "conditional": ConditionalRecipe, "auxiliary_classifier": AuxiliaryClassifierRecipe,
+           "super_resolution": SuperResolutionRecipe, "pix2pix": Pix2PixRecipe,
+           "information": InformationRecipe}
+
+
+# ---------------------------------------------------------------------------
+# On JAX: one `jax.jit` of the stateless step (stateless_call,
+# value_and_grad, stateless_apply), as keras.io's "custom train step in JAX".
+# ---------------------------------------------------------------------------
+
+class JaxNetworks:
+    """The networks and optimizers of a JAX reference step, and its state:
+    {name: values} of each network's weights (`name`, the model's name) and
+    its other variables (`name + "/state"`: BatchNorm statistics, dropout's
+    seed), each optimizer's variables and each pool's, carried from step to
+    step as arrays (as Keras' own JAX trainer does) and put into the Keras
+    variables by the step's `write_back`.
+
+    `optimizers`: {name: (optimizer, the networks it trains together)};
+    `pools`: CycleGAN's image pools (common/image_pool.py), by name."""
+
+    def __init__(self, optimizers, pools=None):
+        self.optimizers, self.pools = optimizers, pools or {}
+        self.variables = {}
+        for optimizer, trained in optimizers.values():
+            for model in trained:
+                self.variables[model.name] = model.trainable_variables
+                self.variables[model.name + "/state"] = model.non_trainable_variables
+        for name, pool in self.pools.items():
+            self.variables[name] = pool.variables
+        for name, (optimizer, trained) in optimizers.items():
+            # over the weights it trains, in that order (builds once)
+            optimizer.build([v for model in trained for v in model.trainable_variables])
+            self.variables[name] = optimizer.variables
+
+    def call(self, state, model, inputs, training=True, view=None):
+        """`model` (or `view`, a model on its variables) on `inputs`, its
+        weights and state from `state`, which keeps its new state in
+        training mode (BatchNorm statistics, dropout's seed)."""
+        outputs, new = (view or model).stateless_call(
+            state[model.name], state[model.name + "/state"], inputs, training=training)
+        if training:
+            state[model.name + "/state"] = new
+        return outputs
+
+    def frozen(self, state, model, inputs, view=None):
+        """`model` in training mode, its state left as it was: the recipe's
+        frozen D in G's step (common/frozen.py)."""
+        return self.call(dict(state), model, inputs, view=view)
+
+    def query(self, state, name, images, draws):
+        """The pool `name` given `images` (`ImagePool.query`), its variables
+        from `state`, which keeps their new values."""
+        pool = self.pools[name]
+        with keras.StatelessScope(list(zip(pool.variables, state[name]))) as scope:
+            given = pool.query(images, draws)
+        state[name] = [scope.get_current_value(v) for v in pool.variables]
+        return given
+
+    def minimise(self, state, optimizer_name, loss_fn):
+        """One update by the optimizer `optimizer_name` of the networks it
+        trains, on `loss_fn(state) -> (loss, logs)`, which reads their weights
+        from `state` (and may update their state, see `call`); returns the
+        loss, the logs and the new state."""
+        import jax
+        optimizer, trained = self.optimizers[optimizer_name]
+        names = [model.name for model in trained]
+
+        def loss(weights):
+            trial = dict(state, **dict(zip(names, weights)))
+            value, logs = loss_fn(trial)
+            return value, (logs, {k: v for k, v in trial.items() if k.endswith("/state")})
+
+        weights = [state[name] for name in names]
+        (value, (logs, updates)), grads = jax.value_and_grad(loss, has_aux=True)(weights)
+        new, slots = optimizer.stateless_apply(state[optimizer_name], keras.tree.flatten(grads),
+                                               keras.tree.flatten(weights))
+        state = dict(state, **updates, **{optimizer_name: slots})
+        for name, group in zip(names, weights):
+            state[name], new = new[:len(group)], new[len(group):]
+        return value, logs, state
+
+    def train_discriminator(self, state, optimizer_name, batches, judge):
+        """D's step: the network `optimizer_name` trains, on each (inputs,
+        target) of `batches` in turn, with `judge(target, outputs) -> (loss,
+        metrics)`; returns the mean loss, the mean metrics and the new state."""
+        (D,) = self.optimizers[optimizer_name][1]
+        losses, metrics = [], []
+        for inputs, target in batches:
+            loss, logs, state = self.minimise(
+                state, optimizer_name, lambda s: judge(target, self.call(s, D, inputs)))
+            losses.append(loss)
+            metrics.append(logs)
+        return _mean(losses), [_mean(m) for m in zip(*metrics)], state
+
+    def step(self, jitted, **carried):
+        """The benchmark's step around `jitted(state, *batch) -> (logs, state)`;
+        `carried`: more values the state holds (a random key)."""
+        state = {name: [v.value for v in group] for name, group in self.variables.items()}
+        state.update(carried)
+
+        def step(*batch):
+            logs, new = jitted(state, *batch)
+            state.update(new)
+            return logs
+
+        def write_back():
+            """Put the step's state into the Keras variables (the timed steps keep it apart)."""
+            for name, group in self.variables.items():
+                for variable, value in zip(group, state[name]):
+                    variable.assign(value)
+        step.write_back = write_back
+        return step
+
+
+def fused_adversarial_jax(gan, recipe):
+    """`recipe` (an `AdversarialRecipe`) by hand on JAX."""
     import jax
     G, D = gan.generator, gan.discriminator
-    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
-    d_opt.build(D.trainable_variables)
-    g_opt.build(G.trainable_variables)
-
-    def d_loss(d_trainable, d_state, batch, target):
-        validity, d_state = D.stateless_call(d_trainable, d_state, batch, training=True)
-        return loss_fn(target, validity), (d_state, _acc(target, validity))
+    nets = JaxNetworks({"d_opt": (D.optimizer, [D]),
+                        "g_opt": (gan.combined.optimizer, list(recipe.trained))})
 
     @jax.jit
-    def jitted(state, imgs, noise, g_noise):
-        g_trainable, g_state, d_trainable, d_state, d_slots, g_slots = state
-        ones = keras.ops.ones((imgs.shape[0], 1))
-        gen_imgs, _ = G.stateless_call(g_trainable, g_state, noise, training=False)
-        d_mean = d_acc = 0.0
-        for batch, target in ((imgs, ones), (gen_imgs, keras.ops.zeros_like(ones))):
-            (loss, (d_state, acc)), grads = jax.value_and_grad(d_loss, has_aux=True)(
-                d_trainable, d_state, batch, target)
-            d_trainable, d_slots = d_opt.stateless_apply(d_slots, grads, d_trainable)
-            d_mean, d_acc = d_mean + 0.5 * loss, d_acc + 0.5 * acc
+    def jitted(state, *batch):
+        d_batches = recipe.d_batches(
+            lambda inputs: nets.call(state, G, inputs, training=False), *batch)
+        d_loss, d_metrics, state = nets.train_discriminator(state, "d_opt", d_batches,
+                                                            recipe.judge)
 
-        def g_loss(g_trainable, g_state):
-            fake, g_state = G.stateless_call(g_trainable, g_state, g_noise, training=True)
-            validity, _ = D.stateless_call(d_trainable, d_state, fake, training=True)
-            return loss_fn(ones, validity), g_state
+        def g_loss(s):
+            return recipe.g_loss(lambda model, inputs: nets.call(s, model, inputs),
+                                 lambda inputs: nets.frozen(s, D, inputs,
+                                                            recipe.discriminator_view),
+                                 *batch)
 
-        (loss, g_state), grads = jax.value_and_grad(g_loss, has_aux=True)(g_trainable, g_state)
-        g_trainable, g_slots = g_opt.stateless_apply(g_slots, grads, g_trainable)
-        return (d_mean, d_acc, loss), (g_trainable, g_state, d_trainable, d_state, d_slots,
-                                       g_slots)
+        _, g_logs, state = nets.minimise(state, "g_opt", g_loss)
+        return (d_loss, *d_metrics, *g_logs), state
 
-    state = [[v.value for v in group] for group in (
-        G.trainable_variables, G.non_trainable_variables, D.trainable_variables,
-        D.non_trainable_variables, d_opt.variables, g_opt.variables)]
-
-    def step(imgs, noise, g_noise=None):
-        logs, state[:] = jitted(state, imgs, noise, noise if g_noise is None else g_noise)
-        return logs
-    return step
-
-
-def fused_unconditional_torch(gan, loss_fn=_bce):
-    """GAN and DCGAN (LSGAN: `loss_fn` the squared error) by hand on PyTorch:
-    autograd and the optimizers' `apply`.
-    (G's step runs D in training mode, so D's BatchNorm statistics move too:
-    the same arithmetic, a little less care than the recipe's frozen D.)"""
-    import torch
-    G, D = gan.generator, gan.discriminator
-    d_opt, g_opt = gan.discriminator.optimizer, gan.combined.optimizer
-
-    def apply(model, optimizer, loss):
-        model.zero_grad()
-        loss.backward()
-        with torch.no_grad():
-            optimizer.apply([v.value.grad for v in model.trainable_weights],
-                            model.trainable_weights)
-
-    def step(imgs, noise, g_noise=None):
-        imgs, noise = keras.ops.convert_to_tensor(imgs), keras.ops.convert_to_tensor(noise)
-        g_noise = noise if g_noise is None else keras.ops.convert_to_tensor(g_noise)
-        ones = keras.ops.ones((imgs.shape[0], 1))
-        with torch.no_grad():
-            gen_imgs = G(noise, training=False)
-        d_loss = d_acc = 0.0
-        for batch, target in ((imgs, ones), (gen_imgs, keras.ops.zeros_like(ones))):
-            validity = D(batch, training=True)
-            loss = loss_fn(target, validity)
-            apply(D, d_opt, loss)
-            d_loss = d_loss + 0.5 * loss.detach()
-            d_acc = d_acc + 0.5 * _acc(target, validity.detach())
-        g_loss = loss_fn(ones, D(G(g_noise, training=True), training=True))
-        apply(G, g_opt, g_loss)
-        return d_loss, d_acc, g_loss.detach()
-    return step
+    return nets.step(jitted)
 
 
 def fused_wasserstein_jax(gan):
-    """WGAN and WGAN-GP by hand on JAX (see `fused_wasserstein`): one
-    `jax.jit` of the stateless step; the penalty's gradient with respect to
-    the interpolates is a `jax.grad` inside the critic's loss."""
+    """WGAN and WGAN-GP by hand on JAX (see `fused_wasserstein`); the
+    penalty's gradient with respect to the interpolates is a `jax.grad`
+    inside the critic's loss."""
     import jax
     import jax.numpy as jnp
     G, D = gan.generator, gan.critic
-    d_opt, g_opt = gan.critic.optimizer, gan.combined.optimizer
-    d_opt.build(D.trainable_variables)
-    g_opt.build(G.trainable_variables)
+    nets = JaxNetworks({"d_opt": (D.optimizer, [D]), "g_opt": (gan.combined.optimizer, [G])})
     penalty_weight = getattr(gan, "gradient_penalty_weight", None)
 
-    def score(d_trainable, d_state, images):
-        validity, d_state = D.stateless_call(d_trainable, d_state, images, training=True)
-        return validity.astype("float32"), d_state
+    def score(state, images, frozen=False):
+        return (nets.frozen if frozen else nets.call)(state, D, images).astype("float32")
 
-    def critic_loss(d_trainable, d_state, real, fake, key):
-        real_score, d_state = score(d_trainable, d_state, real)
-        fake_score, d_state = score(d_trainable, d_state, fake)
-        loss = jnp.mean(fake_score) - jnp.mean(real_score)
+    def critic_loss(state, real, fake, key):
+        loss = jnp.mean(score(state, fake)) - jnp.mean(score(state, real))
         if penalty_weight is not None:
             eps = jax.random.uniform(key, (real.shape[0], 1, 1, 1))
             x_hat = eps * real + (1 - eps) * fake.astype(real.dtype)
-            grad = jax.grad(lambda x: jnp.sum(score(d_trainable, d_state, x)[0]))(x_hat)
+            grad = jax.grad(lambda x: jnp.sum(score(state, x, frozen=True)))(x_hat)
             norm = jnp.sqrt(jnp.sum(jnp.square(grad), axis=(1, 2, 3)) + 1e-12)
             loss += penalty_weight * jnp.mean(jnp.square(norm - 1.0))
-        return loss, d_state
+        return loss, ()
 
     @jax.jit
-    def jitted(state, key, imgs, noise, g_noise):
-        g_trainable, g_state, d_trainable, d_state, d_slots, g_slots = state
-        d_mean = 0.0
+    def jitted(state, imgs, noise, g_noise):
+        d_loss = 0.0
         for i in range(gan.n_critic):
-            fake, _ = G.stateless_call(g_trainable, g_state, noise[:, i], training=False)
-            key, draw = jax.random.split(key)
-            (loss, d_state), grads = jax.value_and_grad(critic_loss, has_aux=True)(
-                d_trainable, d_state, imgs[:, i], fake, draw)
-            d_trainable, d_slots = d_opt.stateless_apply(d_slots, grads, d_trainable)
+            fake = nets.call(state, G, noise[:, i], training=False)
+            key, draw = jax.random.split(state["key"])
+            loss, _, state = nets.minimise(
+                state, "d_opt", lambda s: critic_loss(s, imgs[:, i], fake, draw))
+            state["key"] = key
             if penalty_weight is None:
-                d_trainable = [jnp.clip(w, -gan.clip_value, gan.clip_value) for w in d_trainable]
-            d_mean += loss / gan.n_critic
+                state[D.name] = [jnp.clip(w, -gan.clip_value, gan.clip_value)
+                                 for w in state[D.name]]
+            d_loss += loss / gan.n_critic
+        g_loss, _, state = nets.minimise(state, "g_opt", lambda s: (
+            -jnp.mean(score(s, nets.call(s, G, g_noise), frozen=True)), ()))
+        return (d_loss, g_loss), state
 
-        def g_loss(g_trainable, g_state):
-            fake, g_state = G.stateless_call(g_trainable, g_state, g_noise, training=True)
-            return -jnp.mean(score(d_trainable, d_state, fake)[0]), g_state
+    return nets.step(jitted, key=jax.random.PRNGKey(0))
 
-        (loss, g_state), grads = jax.value_and_grad(g_loss, has_aux=True)(g_trainable, g_state)
-        g_trainable, g_slots = g_opt.stateless_apply(g_slots, grads, g_trainable)
-        return (d_mean, loss), (g_trainable, g_state, d_trainable, d_state, d_slots,
-                                g_slots), key
 
-    state = [[v.value for v in group] for group in (
-        G.trainable_variables, G.non_trainable_variables, D.trainable_variables,
-        D.non_trainable_variables, d_opt.variables, g_opt.variables)]
-    key = [jax.random.PRNGKey(0)]
+def fused_cyclegan_jax(gan):
+    """CycleGAN by hand on JAX (see `fused_cyclegan`), the pools queried on
+    their variables' values in the step's state."""
+    import jax
+    G_AB, G_BA, D_A, D_B = gan.g_AB, gan.g_BA, gan.d_A, gan.d_B
+    nets = JaxNetworks({"d_A_opt": (D_A.optimizer, [D_A]), "d_B_opt": (D_B.optimizer, [D_B]),
+                        "g_opt": (gan.combined.optimizer, [G_AB, G_BA])},
+                       pools={"pool_A": gan.pool_A, "pool_B": gan.pool_B} if gan.pool_size
+                       else {})
+    judge = judged_by(_mse)
 
-    def step(imgs, noise, g_noise):
-        logs, state[:], key[0] = jitted(state, key[0], imgs, noise, g_noise)
-        return logs
+    @jax.jit
+    def jitted(state, imgs_A, imgs_B, draws_A=None, draws_B=None):
+        state = dict(state)
+        fake_B = nets.call(state, G_AB, imgs_A, training=False)
+        fake_A = nets.call(state, G_BA, imgs_B, training=False)
+        if gan.pool_size:
+            fake_A = nets.query(state, "pool_A", fake_A, draws_A)
+            fake_B = nets.query(state, "pool_B", fake_B, draws_B)
+        ones, zeros = _targets(imgs_A, gan.disc_patch)
+        d_logs = []
+        for optimizer_name, real, fake in (("d_A_opt", imgs_A, fake_A),
+                                           ("d_B_opt", imgs_B, fake_B)):
+            loss, (acc,), state = nets.train_discriminator(
+                state, optimizer_name, [(real, ones), (fake, zeros)], judge)
+            d_logs.append((loss, acc))
+        g_loss, _, state = nets.minimise(state, "g_opt", lambda s: (cyclegan_g_loss(
+            gan, lambda G, images: nets.call(s, G, images),
+            lambda D, images: nets.frozen(s, D, images), imgs_A, imgs_B), ()))
+        return (*[_mean(logs) for logs in zip(*d_logs)], g_loss), state
 
-    def write_back():
-        """Put the step's state into the Keras variables (the timed steps keep it apart)."""
-        for group, values in zip((G.trainable_variables, G.non_trainable_variables,
-                                  D.trainable_variables, D.non_trainable_variables,
-                                  d_opt.variables, g_opt.variables), state):
-            for variable, value in zip(group, values):
-                variable.assign(value)
-    step.write_back = write_back
+    return nets.step(jitted)
+
+
+# ---------------------------------------------------------------------------
+# On PyTorch: autograd (backward) and the optimizers' `apply`, as keras.io's
+# "custom train step in PyTorch". G's step runs the discriminators in
+# training mode, as the TensorFlow references do, so their BatchNorm
+# statistics move too: the same arithmetic, a little less care than the
+# recipe's frozen D.
+# ---------------------------------------------------------------------------
+
+def torch_update(optimizer, loss, *models):
+    """One update by `optimizer` of the weights of `models` on `loss`."""
+    import torch
+    weights = [w for model in models for w in model.trainable_weights]
+    for model in models:
+        model.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        optimizer.apply([w.value.grad for w in weights], weights)
+
+
+def torch_train_discriminator(D, batches, judge):
+    """D's step: D trained on each (inputs, target) of `batches` in turn, with
+    `judge(target, outputs) -> (loss, metrics)`; the mean loss and metrics."""
+    losses, metrics = [], []
+    for inputs, target in batches:
+        loss, logs = judge(target, D(inputs, training=True))
+        torch_update(D.optimizer, loss, D)
+        losses.append(loss.detach())
+        metrics.append([m.detach() for m in logs])
+    return _mean(losses), [_mean(m) for m in zip(*metrics)]
+
+
+def torch_inference(model):
+    """`model` in inference mode, recording no autograd graph: G's images for D."""
+    import torch
+
+    def call(inputs):
+        with torch.no_grad():
+            return model(inputs, training=False)
+    return call
+
+
+def _tensors(batch):
+    return [None if a is None else keras.ops.convert_to_tensor(a) for a in batch]
+
+
+def fused_adversarial_torch(gan, recipe):
+    """`recipe` (an `AdversarialRecipe`) by hand on PyTorch."""
+    D, discriminate = gan.discriminator, recipe.discriminator_view or gan.discriminator
+    generate = torch_inference(gan.generator)
+
+    def step(*batch):
+        batch = _tensors(batch)
+        d_loss, d_metrics = torch_train_discriminator(D, recipe.d_batches(generate, *batch),
+                                                      recipe.judge)
+        g_loss, g_logs = recipe.g_loss(lambda model, inputs: model(inputs, training=True),
+                                       lambda inputs: discriminate(inputs, training=True), *batch)
+        torch_update(gan.combined.optimizer, g_loss, *recipe.trained)
+        return (d_loss, *d_metrics, *[value.detach() for value in g_logs])
     return step
 
 
 def fused_wasserstein_torch(gan):
-    """WGAN and WGAN-GP by hand on PyTorch (see `fused_wasserstein`):
-    autograd; the penalty's gradient with respect to the interpolates is
+    """WGAN and WGAN-GP by hand on PyTorch (see `fused_wasserstein`): the
+    penalty's gradient with respect to the interpolates is
     `torch.autograd.grad(create_graph=True)`, differentiated again."""
     import torch
     G, D = gan.generator, gan.critic
-    d_opt, g_opt = gan.critic.optimizer, gan.combined.optimizer
     penalty_weight = getattr(gan, "gradient_penalty_weight", None)
-
-    def apply(model, optimizer, loss):
-        model.zero_grad()
-        loss.backward()
-        with torch.no_grad():
-            optimizer.apply([v.value.grad for v in model.trainable_weights],
-                            model.trainable_weights)
+    generate = torch_inference(G)
 
     def score(images):
         return D(images, training=True).float()
 
     def step(imgs, noise, g_noise):
-        imgs, noise, g_noise = (keras.ops.convert_to_tensor(a) for a in (imgs, noise, g_noise))
+        imgs, noise, g_noise = _tensors((imgs, noise, g_noise))
         d_mean = 0.0
         for i in range(gan.n_critic):
             real = imgs[:, i]
-            with torch.no_grad():
-                fake = G(noise[:, i], training=False).to(real.dtype)
+            fake = generate(noise[:, i]).to(real.dtype)
             loss = score(fake).mean() - score(real).mean()
             if penalty_weight is not None:
                 eps = torch.rand((real.shape[0], 1, 1, 1), device=real.device)
@@ -543,20 +839,49 @@ def fused_wasserstein_torch(gan):
                 grad, = torch.autograd.grad(score(x_hat).sum(), x_hat, create_graph=True)
                 norm = torch.sqrt(grad.square().sum(dim=(1, 2, 3)) + 1e-12)
                 loss = loss + penalty_weight * (norm - 1.0).square().mean()
-            apply(D, d_opt, loss)
+            torch_update(D.optimizer, loss, D)
             if penalty_weight is None:
                 with torch.no_grad():
                     for w in D.trainable_weights:
                         w.assign(keras.ops.clip(w.value, -gan.clip_value, gan.clip_value))
             d_mean = d_mean + loss.detach() / gan.n_critic
         g_loss = -score(G(g_noise, training=True)).mean()
-        apply(G, g_opt, g_loss)
+        torch_update(gan.combined.optimizer, g_loss, G)
         return d_mean, g_loss.detach()
     return step
 
 
-# The hand-written reference step of each recipe, per backend. (CGAN's,
-# ACGAN's, SRGAN's, InfoGAN's, Pix2Pix's and CycleGAN's are TensorFlow's only.)
+def fused_cyclegan_torch(gan):
+    """CycleGAN by hand on PyTorch (see `fused_cyclegan`), through the pools."""
+    import torch
+    G_AB, G_BA, D_A, D_B = gan.g_AB, gan.g_BA, gan.d_A, gan.d_B
+    judge = judged_by(_mse)
+
+    def step(imgs_A, imgs_B, draws_A=None, draws_B=None):
+        imgs_A, imgs_B = _tensors((imgs_A, imgs_B))
+        with torch.no_grad():
+            fake_B, fake_A = G_AB(imgs_A, training=False), G_BA(imgs_B, training=False)
+            if gan.pool_size:
+                fake_A = gan.pool_A.query(fake_A, draws_A)
+                fake_B = gan.pool_B.query(fake_B, draws_B)
+        ones, zeros = _targets(imgs_A, gan.disc_patch)
+        d_logs = [torch_train_discriminator(D, [(real, ones), (fake, zeros)], judge)
+                  for D, real, fake in ((D_A, imgs_A, fake_A), (D_B, imgs_B, fake_B))]
+        g_loss = cyclegan_g_loss(gan, lambda G, images: G(images, training=True),
+                                 lambda D, images: D(images, training=True), imgs_A, imgs_B)
+        torch_update(gan.combined.optimizer, g_loss, G_AB, G_BA)
+        d_loss = _mean([loss for loss, _ in d_logs])
+        d_acc = _mean([metrics[0] for _, metrics in d_logs])
+        return d_loss, d_acc, g_loss.detach()
+    return step
+
+
+def _recipe_run_by(mechanics):
+    return {kind: (lambda gan, recipe=recipe: mechanics(gan, recipe(gan)))
+            for kind, recipe in RECIPES.items()}
+
+
+# The hand-written reference step of each recipe, per backend.
 FUSED = {
     "tensorflow": {"unconditional": fused_unconditional, "conditional": fused_conditional,
                    "auxiliary_classifier": fused_auxiliary_classifier,
@@ -564,12 +889,10 @@ FUSED = {
                    "least_squares": lambda gan: fused_unconditional(gan, _mse),
                    "wasserstein": fused_wasserstein, "information": fused_information,
                    "pix2pix": fused_pix2pix, "cyclegan": fused_cyclegan},
-    "jax": {"unconditional": fused_unconditional_jax,
-            "least_squares": lambda gan: fused_unconditional_jax(gan, _mse),
-            "wasserstein": fused_wasserstein_jax},
-    "torch": {"unconditional": fused_unconditional_torch,
-              "least_squares": lambda gan: fused_unconditional_torch(gan, _mse),
-              "wasserstein": fused_wasserstein_torch},
+    "jax": {**_recipe_run_by(fused_adversarial_jax), "wasserstein": fused_wasserstein_jax,
+            "cyclegan": fused_cyclegan_jax},
+    "torch": {**_recipe_run_by(fused_adversarial_torch), "wasserstein": fused_wasserstein_torch,
+              "cyclegan": fused_cyclegan_torch},
 }
 
 

@@ -72,32 +72,57 @@ def test_benchmarks_are_as_quiet_as_training_and_a_wrong_file_is_one_sentence(
     assert not [word for word in CHATTER if word in result.stderr], result.stderr
 
 
-def _tiny(name, tmp_path):
+def _tiny(name, tmp_path, **changes):
+    """The model `name` of the benchmark on a few units and filters
+    (tests/tiny.py and the models' own tests), on random data; `changes`
+    its constructor's numbers."""
     import numpy as np
     from common.data import ArrayImages
-    from tiny import TinyWGAN, TinyWGANGP
-    digits = ArrayImages(np.random.default_rng(0).uniform(-1, 1, (64, 28, 28, 1)).astype("float32"))
+    from tiny import TinyACGAN, TinyCGAN, TinyDCGAN, TinySRGAN, TinyWGAN, TinyWGANGP
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (64, 28, 28, 1)).astype("float32")
+    labels = rng.integers(0, 10, 64).astype("int64")
+    out = {"out_dir": str(tmp_path), "seed": 0, **changes}
     if name == "infogan":
         from test_infogan import TinyINFOGAN
-        return TinyINFOGAN(dataset=digits, out_dir=str(tmp_path), seed=0)
-    cls = {"wgan": TinyWGAN, "wgan-gp": TinyWGANGP}[name]
-    return cls(dataset=digits, out_dir=str(tmp_path), seed=0)
+        return TinyINFOGAN(dataset=ArrayImages(images), **out)
+    if name == "pix2pix":
+        from test_pix2pix import TinyPix2Pix, offline_like
+        return TinyPix2Pix(dataset=offline_like(), **out)
+    if name == "cyclegan":
+        from test_cyclegan import TinyCycleGAN, tiny_data
+        return TinyCycleGAN(dataset=tiny_data(), **out)
+    if name == "srgan":
+        from test_srgan import photo
+        from common.photos import HighResPhotos
+        photos = HighResPhotos([photo(i) for i in range(4)], [photo(10, (48, 64))], hr_size=32)
+        return TinySRGAN(hr_shape=(32, 32, 3), dataset=photos, content_loss="mse", **out)
+    if name in ("cgan", "acgan"):
+        cls = {"cgan": TinyCGAN, "acgan": TinyACGAN}[name]
+        return cls(dataset=(images, labels), **out)
+    cls = {"dcgan": TinyDCGAN, "wgan": TinyWGAN, "wgan-gp": TinyWGANGP}[name]
+    return cls(dataset=ArrayImages(images), **out)
 
 
-@pytest.mark.parametrize("name", ["wgan", "wgan-gp", "infogan"])
-def test_the_hand_written_reference_step_trains_every_network(tmp_path, name):
-    """Each backend's fused reference (the benchmark's `fused` column) of the
-    newer recipes: finite logs, and G, the critic (and InfoGAN's Q head)
-    change; WGAN's critic stays within its clip."""
-    import numpy as np
+def _fused_step(name, gan):
     kind = train_step_speed.MODELS[name][4]
     builder = train_step_speed.FUSED[train_step_speed.BACKEND].get(kind)
     if builder is None:
         pytest.skip(f"no hand-written {name} step on {train_step_speed.BACKEND}")
+    return builder(gan)
+
+
+@pytest.mark.parametrize("name", ["wgan", "wgan-gp"])
+def test_the_hand_written_reference_step_trains_every_network(tmp_path, name):
+    """Each backend's fused reference (the benchmark's `fused` column) of
+    the Wasserstein recipes (WGAN-GP's draws its own interpolates, so it
+    cannot be held against train() step for step): finite logs, G and the
+    critic change; WGAN's critic stays within its clip."""
+    import numpy as np
     gan = _tiny(name, tmp_path)
-    networks = [gan.generator, gan.discriminator] + ([gan.q_head] if name == "infogan" else [])
+    networks = [gan.generator, gan.discriminator]
     before = [[np.array(w) for w in net.get_weights()] for net in networks]
-    step = builder(gan)
+    step = _fused_step(name, gan)
     for _ in range(2):
         logs = step(*gan.draw_batch(gan.rng, 8))
         assert all(np.isfinite(float(value)) for value in logs)
@@ -106,3 +131,91 @@ def test_the_hand_written_reference_step_trains_every_network(tmp_path, name):
         assert any(not np.allclose(a, b) for a, b in zip(weights, net.get_weights())), net.name
     if name == "wgan":
         assert max(np.abs(w).max() for w in gan.critic.trainable_weights) <= gan.clip_value + 1e-7
+
+
+# What each kind's fused step returns, in order: the names of train()'s logs.
+FUSED_LOGS = {"auxiliary_classifier": ("d_loss", "d_acc", "op_acc", "g_loss"),
+              "wasserstein": ("d_loss", "g_loss"),
+              "information": ("d_loss", "d_acc", "g_loss", "q_code_loss", "q_continuous_loss")}
+STEPS, BATCH = 3, 4
+# The largest relative difference allowed between train() and the fused step
+# after STEPS steps, in the logs and in each network's movement from the
+# shared start. Float noise measured, both steps compiled alike (TensorFlow:
+# XLA; JAX: jax.jit; PyTorch: the same operations): below 1e-6 in the logs
+# and 2e-5 in the weights. (TensorFlow's train() without XLA against the
+# fused step with it: up to 6e-2 in CycleGAN's generators, Adam turning
+# float noise in nearly-zero gradients into steps of the learning rate.) A
+# changed loss weight moves them by 2e-3 and more.
+LOGS_TOLERANCE, WEIGHTS_TOLERANCE = 1e-5, 1e-3
+
+
+def _fused_against_train(name, tmp_path, **fused_changes):
+    """The largest relative differences between `STEPS` steps of `train()`'s
+    compiled step and of the benchmark's fused step of `name`, from the same
+    weights on the same batches: in the logs, and per network in how far the
+    two moved its weights (CycleGAN's pools too). Dropout is off in both (its
+    masks are draws the two steps do not share)."""
+    import numpy as np
+    from common.training import compiled_step
+    from conftest import without_dropout
+    gans = [_tiny(name, tmp_path / "train"), _tiny(name, tmp_path / "fused", **fused_changes)]
+    for gan in gans:
+        for network in gan.networks().values():
+            without_dropout(network)
+    ours, theirs = gans
+
+    def weights(gan):
+        """Each network's trainable weights (the combined model's: those of
+        the networks G's step trains, InfoGAN's Q head too), or all its
+        variables when it has none to train (CycleGAN's pools)."""
+        return {key: [np.array(w.numpy()) for w in net.trainable_weights or net.weights]
+                for key, net in gan.networks().items()}
+
+    start = weights(ours)
+    assert all(all(np.array_equal(a, b) for a, b in zip(start[key], values))
+               for key, values in weights(theirs).items()), "the two start apart"
+    kind = train_step_speed.MODELS[name][4]
+    names = FUSED_LOGS.get(kind, ("d_loss", "d_acc", "g_loss"))
+    # On TensorFlow with XLA, as the fused step: float noise is then nearly 0.
+    xla = True if train_step_speed.BACKEND == "tensorflow" else None
+    step, fused = compiled_step(ours, jit_compile=xla), _fused_step(name, theirs)
+    rng, log_gaps = np.random.default_rng(1), []
+    for _ in range(STEPS):
+        batch = ours.draw_batch(rng, BATCH)
+        logs, fused_logs = step(*batch), fused(*batch)
+        log_gaps += [abs(float(logs[k]) - float(v)) / max(abs(float(logs[k])), 1e-3)
+                     for k, v in zip(names, fused_logs)]
+    getattr(fused, "write_back", lambda: None)()
+    moved = {key: [w - w0 for w, w0 in zip(values, start[key])]
+             for key, values in weights(ours).items()}
+    weight_gaps = {}
+    for key, values in weights(theirs).items():
+        ours_moved = np.concatenate([m.ravel() for m in moved[key]])
+        theirs_moved = np.concatenate([(w - w0).ravel() for w, w0 in zip(values, start[key])])
+        weight_gaps[key] = (np.linalg.norm(ours_moved - theirs_moved)
+                            / max(np.linalg.norm(ours_moved), 1e-12))
+    return max(log_gaps), weight_gaps
+
+
+REFERENCE_MODELS = ["dcgan", "cgan", "acgan", "srgan", "wgan", "infogan", "pix2pix", "cyclegan"]
+
+
+@pytest.mark.parametrize("name", REFERENCE_MODELS)
+def test_the_hand_written_reference_step_is_the_recipe_of_train(tmp_path, name):
+    """The benchmark's fused step of each kind of model, on this backend,
+    trains what `train()` trains: three steps of each from the same weights
+    on the same batches give the same logs and move every network alike
+    (WGAN-GP aside: its penalty draws its own interpolates)."""
+    log_gap, weight_gaps = _fused_against_train(name, tmp_path)
+    assert log_gap < LOGS_TOLERANCE, log_gap
+    assert max(weight_gaps.values()) < WEIGHTS_TOLERANCE, weight_gaps
+
+
+@pytest.mark.parametrize("name, change", [("infogan", {"continuous_weight": 0.1}),
+                                          ("cyclegan", {"lambda_id": 0.5})])
+def test_the_comparison_with_train_sees_a_changed_recipe_number(tmp_path, name, change):
+    """The comparison above fails when the fused step's recipe is not train()'s:
+    here a loss weight of the model the fused step is built from."""
+    log_gap, weight_gaps = _fused_against_train(name, tmp_path, **change)
+    assert log_gap >= LOGS_TOLERANCE or max(weight_gaps.values()) >= WEIGHTS_TOLERANCE, \
+        (log_gap, weight_gaps)
