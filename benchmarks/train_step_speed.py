@@ -1060,10 +1060,22 @@ _MATMUL_DTYPE = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_floa
 # minute, and timing one variant after the other measured that drift. Each
 # step's time includes drawing its batch, as `train()`'s loop does.
 
+def _waited_for(step):
+    """`step`, returning once its logs are computed (read back, as the fused
+    step's are): `train()` leaves them on the device, and on a backend that
+    dispatches asynchronously (JAX; any on a GPU) its loop would otherwise
+    time the queuing of a step, not its computation."""
+    def waited(*batch):
+        logs = step(*batch)
+        [float(keras.ops.convert_to_numpy(value)) for value in keras.tree.flatten(logs)]
+        return logs
+    return waited
+
+
 class TrainRunner:
-    """The model's own `train()`, warm steps timed inside its loop (on a CPU
-    on TensorFlow compiled with XLA or not, whichever is faster here, see
-    common/backends/tensorflow.py)."""
+    """The model's own `train()`, warm steps timed inside its loop, each
+    waited for (`_waited_for`); on a CPU on TensorFlow compiled with XLA or
+    not, whichever is faster here (common/backends/tensorflow.py)."""
 
     def __init__(self, cls, kwargs, batch, out, precision_name="float32", jit_compile=None):
         self.gan, self.batch = build(cls, kwargs, out, precision_name), batch
@@ -1079,11 +1091,15 @@ class TrainRunner:
         threshold = getattr(backend, "TIME_XLA_FROM_STEPS", None)
         if threshold is not None:  # a benchmark run is short: choose XLA as a long run would
             backend.TIME_XLA_FROM_STEPS = 0
+        compiled_step = training.compiled_step
+        training.compiled_step = lambda *args, **kwargs: _waited_for(compiled_step(*args,
+                                                                                   **kwargs))
         try:
             self.gan.train(epochs=steps + 2, batch_size=self.batch, sample_interval=10 ** 9,
                            quiet=True, overwrite=True,  # each chunk a new run in one folder
                            jit_compile=self.jit_compile)
         finally:
+            training.compiled_step = compiled_step
             if threshold is not None:
                 backend.TIME_XLA_FROM_STEPS = threshold
         timing = run_state(self.gan).timing
@@ -1110,6 +1126,9 @@ class PlainRunner:
             # model around it: WGAN's, WGAN-GP's), frozen for G's.
             for d in ds:
                 d.trainable = model is not gan.combined
+            if BACKEND == "torch":  # its train_on_batch refuses G's tensor beside an array
+                # (Pix2Pix's D: [G(B), B]): all arrays, as Keras-GAN's `predict` gives them
+                x = keras.tree.map_structure(keras.ops.convert_to_numpy, x)
             return model.train_on_batch(x, y, return_dict=True)
 
         original, self.module.train_on_batch = self.module.train_on_batch, real_train_on_batch
