@@ -87,11 +87,11 @@ def _tiny(name, tmp_path, **changes):
         from test_infogan import TinyINFOGAN
         return TinyINFOGAN(dataset=ArrayImages(images), **out)
     if name == "pix2pix":
-        from test_pix2pix import TinyPix2Pix, offline_like
-        return TinyPix2Pix(dataset=offline_like(), **out)
+        from tiny import TinyPix2Pix, paired_photos
+        return TinyPix2Pix(dataset=paired_photos(), **out)
     if name == "cyclegan":
-        from test_cyclegan import TinyCycleGAN, tiny_data
-        return TinyCycleGAN(dataset=tiny_data(), **out)
+        from tiny import TinyCycleGAN, unpaired_images
+        return TinyCycleGAN(dataset=unpaired_images(), **out)
     if name == "srgan":
         from test_srgan import photo
         from common.photos import HighResPhotos
