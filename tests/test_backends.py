@@ -12,9 +12,11 @@ step bit for bit the eager one, and a step that cannot be recorded run
 eagerly after one note), the flags a backend cannot
 honour refused in one sentence; mixed precision (bfloat16 trains, keeps the
 contract and saves a float32 generator; float16 without the instructions is
-float32). The tests marked slow start a process on another backend: saved
-generators and checkpoints cross backends, and on JAX two devices train as
-one, in float32 and in bfloat16.
+float32). The image-to-image models (Pix2Pix, CycleGAN with its two
+generators and two discriminators) keep the same promises, checked here on
+every backend, TensorFlow included. The tests marked slow start a process on
+another backend: saved generators (every model's) and checkpoints cross
+backends, and on JAX two devices train as one, in float32 and in bfloat16.
 """
 import json
 import os
@@ -27,12 +29,19 @@ import pytest
 
 from common import backends, precision, private
 from common.data import ArrayImages
+from common.frozen import FrozenDiscriminator
 from common.training import compiled_step
 from conftest import REPO, call_main, changed, snapshot, without_dropout
-from tiny import TinyACGAN, TinyCGAN, TinyConditionalDCGAN, TinyDCGAN, TinyGAN
+from cyclegan.cyclegan import CycleGAN
+from pix2pix.pix2pix import Pix2Pix
+from tiny import (TinyACGAN, TinyCGAN, TinyConditionalDCGAN, TinyCycleGAN, TinyDCGAN, TinyGAN,
+                  TinyPix2Pix, paired_photos, unpaired_images)
 
 BACKEND = backends.name()
 MODELS = [TinyGAN, TinyDCGAN, TinyCGAN, TinyConditionalDCGAN, TinyACGAN]
+# An image in, an image of the same size out; CycleGAN with two generators and
+# two discriminators.
+IMAGE_TO_IMAGE = [TinyPix2Pix, TinyCycleGAN]
 
 
 def random_images(n=64, seed=0):
@@ -40,10 +49,29 @@ def random_images(n=64, seed=0):
 
 
 def make(cls, tmp_path, seed=0, **options):
+    if issubclass(cls, (Pix2Pix, CycleGAN)):
+        dataset = paired_photos() if issubclass(cls, Pix2Pix) else unpaired_images()
+        return cls(dataset=dataset, out_dir=str(tmp_path), seed=seed, **options)
     images = random_images()
     labels = np.random.default_rng(1).integers(0, 10, len(images)).astype("int64")
     dataset = ArrayImages(images) if issubclass(cls, (TinyGAN, TinyDCGAN)) else (images, labels)
     return cls(dataset=dataset, out_dir=str(tmp_path), seed=seed, **options)
+
+
+def generators(gan):
+    """The networks the combined model trains: G, or CycleGAN's g_AB and g_BA."""
+    return [gan.g_AB, gan.g_BA] if isinstance(gan, CycleGAN) else [gan.generator]
+
+
+def discriminators(gan):
+    """The networks the combined model holds frozen: D, or CycleGAN's d_A and d_B."""
+    return [gan.d_A, gan.d_B] if isinstance(gan, CycleGAN) else [gan.discriminator]
+
+
+def weights_of(models, trainable=False):
+    """The weights (or trainable weights) of `models`, one list."""
+    return [v for model in models
+            for v in (model.trainable_weights if trainable else model.weights)]
 
 
 def inputs_for(model, n, seed):
@@ -54,39 +82,58 @@ def inputs_for(model, n, seed):
     return arrays if len(arrays) > 1 else arrays[0]
 
 
-def targets_for(model, n, value):
-    """`value` for each real/fake output of `model`, class labels for a class head."""
-    targets = [np.full((n, 1), value, "float32") if t.shape[-1] == 1
+def targets_for(model, n, value, seed=0):
+    """`value` for each real/fake output of `model` (one score, or a score per
+    patch), class labels for a class head, images for an image output (the
+    image-to-image models' L1 targets: Pix2Pix's A, CycleGAN's cycles and
+    identities)."""
+    rng = np.random.default_rng(seed)
+    targets = [np.full((n, *t.shape[1:]), value, "float32") if t.shape[-1] == 1
+               else rng.uniform(-1, 1, (n, *t.shape[1:])).astype("float32") if len(t.shape) == 4
                else (np.arange(n) % t.shape[-1]).reshape(-1, 1).astype("int32")
                for t in model.outputs]
     return targets if len(targets) > 1 else targets[0]
 
 
-# On TensorFlow each model's own test file checks these (test_gan_dcgan.py ...).
+# On TensorFlow the five first models' own test files check these
+# (test_gan_dcgan.py ...); the image-to-image models' are checked here alone.
 on_other_backends = pytest.mark.skipif(BACKEND == "tensorflow",
                                        reason="each model's own tests check it on TensorFlow")
+EVERY_MODEL = [pytest.param(cls, marks=on_other_backends) for cls in MODELS] + IMAGE_TO_IMAGE
 
 
-@on_other_backends
-@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", EVERY_MODEL, ids=lambda cls: cls.__name__)
 def test_d_learns_in_its_own_step_and_the_combined_step_trains_g_alone(cls, tmp_path):
     gan = make(cls, tmp_path)
-    d, g = gan.discriminator, gan.generator
-    assert {id(v) for v in gan.combined.trainable_weights} == {id(v) for v in g.trainable_weights}
-    d_trainable = snapshot(d.trainable_weights)
-    d.train_on_batch(inputs_for(d, 16, 0), targets_for(d, 16, 1.0))
-    assert len(changed(d_trainable, d.trainable_weights)) == len(d_trainable)
-    d_before = snapshot(d.weights)  # kernels and BatchNorm moving statistics
-    g_before = snapshot(g.trainable_weights)
+    ds, gs = discriminators(gan), generators(gan)
+    for model in ds + [gan.combined]:
+        model.run_eagerly = True  # Keras' own train step, untraced (tracing takes seconds)
+    held = [layer.discriminator for layer in private.all_layers(gan.combined)
+            if isinstance(layer, FrozenDiscriminator)]
+    assert sorted(id(d) for d in held) == sorted(id(d) for d in ds)  # every D, frozen
+    assert {id(v) for v in gan.combined.trainable_weights} == \
+        {id(v) for v in weights_of(gs, trainable=True)}
+    for d in ds:
+        d_trainable = snapshot(d.trainable_weights)
+        d.train_on_batch(inputs_for(d, 16, 0), targets_for(d, 16, 1.0))
+        assert len(changed(d_trainable, d.trainable_weights)) == len(d_trainable), d.name
+    d_before = snapshot(weights_of(ds))  # kernels and BatchNorm moving statistics
+    g_before = snapshot(weights_of(gs, trainable=True))
     for seed in (1, 2):
         gan.combined.train_on_batch(inputs_for(gan.combined, 16, seed),
-                                    targets_for(gan.combined, 16, 1.0))
-    assert changed(d_before, d.weights) == []
-    assert len(changed(g_before, g.trainable_weights)) == len(g_before)
-    d.train_on_batch(inputs_for(d, 16, 3), targets_for(d, 16, 0.0))  # and D still learns
-    assert changed(d_before, d.trainable_weights)
+                                    targets_for(gan.combined, 16, 1.0, seed))
+    assert changed(d_before, weights_of(ds)) == []
+    assert len(changed(g_before, weights_of(gs, trainable=True))) == len(g_before)
+    for d in ds:  # and each D still learns
+        before = snapshot(d.trainable_weights)
+        d.train_on_batch(inputs_for(d, 16, 3), targets_for(d, 16, 0.0))
+        assert changed(before, d.trainable_weights), d.name
 
 
+# The frozen layer is one class for every model (common/frozen.py): DCGAN's D,
+# with BatchNorm and Dropout, shows it. (Pix2Pix's D holds BatchNorm too: the
+# test above finds its moving statistics untouched by the combined step;
+# CycleGAN's instance normalisation keeps no statistics.)
 def test_frozen_d_normalises_with_the_batch_statistics_and_keeps_its_own(tmp_path):
     gan = make(TinyDCGAN, tmp_path)
     d = gan.discriminator
@@ -102,12 +149,33 @@ def test_frozen_d_normalises_with_the_batch_statistics_and_keeps_its_own(tmp_pat
                            atol=1e-4)
 
 
-def _keras_gan_step(gan, imgs, noise):
-    """One step of Keras-GAN's DCGAN loop, call by call."""
-    gen_imgs = gan.generator.predict(noise, verbose=0)
-    gan.discriminator.train_on_batch(imgs, np.ones((len(imgs), 1)))
-    gan.discriminator.train_on_batch(gen_imgs, np.zeros((len(imgs), 1)))
-    gan.combined.train_on_batch(noise, np.ones((len(imgs), 1)))
+def _keras_gan_step(gan, *batch):
+    """One step of Keras-GAN's loop for DCGAN, Pix2Pix or CycleGAN, call by call."""
+    if isinstance(gan, CycleGAN):
+        imgs_A, imgs_B, draws_A, draws_B = batch
+        valid, fake = (np.full((len(imgs_A),) + gan.disc_patch, v) for v in (1.0, 0.0))
+        fake_B = gan.g_AB.predict(imgs_A, verbose=0)
+        fake_A = gan.g_BA.predict(imgs_B, verbose=0)
+        # the paper's pool (tests/test_cyclegan.py holds it against its query)
+        fake_A, fake_B = gan.pool_A.query(fake_A, draws_A), gan.pool_B.query(fake_B, draws_B)
+        for d, real, generated in ((gan.d_A, imgs_A, fake_A), (gan.d_B, imgs_B, fake_B)):
+            d.train_on_batch(real, valid)
+            d.train_on_batch(generated, fake)
+        gan.combined.train_on_batch([imgs_A, imgs_B],
+                                    [valid, valid, imgs_A, imgs_B, imgs_A, imgs_B])
+    elif isinstance(gan, Pix2Pix):
+        imgs_A, imgs_B = batch
+        valid, fake = (np.full((len(imgs_A),) + gan.disc_patch, v) for v in (1.0, 0.0))
+        fake_A = gan.generator.predict(imgs_B, verbose=0)
+        gan.discriminator.train_on_batch([imgs_A, imgs_B], valid)
+        gan.discriminator.train_on_batch([fake_A, imgs_B], fake)
+        gan.combined.train_on_batch(imgs_B, [valid, imgs_A])
+    else:
+        imgs, noise = batch
+        gen_imgs = gan.generator.predict(noise, verbose=0)
+        gan.discriminator.train_on_batch(imgs, np.ones((len(imgs), 1)))
+        gan.discriminator.train_on_batch(gen_imgs, np.zeros((len(imgs), 1)))
+        gan.combined.train_on_batch(noise, np.ones((len(imgs), 1)))
 
 
 def _shake(model, seed):
@@ -118,39 +186,49 @@ def _shake(model, seed):
         variable.assign(value + 0.3 * rng.normal(size=value.shape).astype(value.dtype))
 
 
-def test_compiled_step_is_keras_gan_loop_and_sees_the_new_d(tmp_path):
+@pytest.mark.parametrize("cls", [TinyDCGAN] + IMAGE_TO_IMAGE, ids=lambda cls: cls.__name__)
+def test_compiled_step_is_keras_gan_loop_and_sees_the_new_d(cls, tmp_path):
     """The hazard of compiled functional code: D's variables are not the combined
     model's, so a compiled combined step could hold D's first weights as
-    constants and train G against that D for good, with no error."""
-    fused, explicit, unshaken = (make(TinyDCGAN, tmp_path, seed=3) for _ in range(3))
+    constants and train G against that D for good, with no error. CycleGAN
+    has two Ds: g_AB learns from d_B alone, g_BA from d_A alone, so each
+    generator's update shows whether the step saw its D's new weights."""
+    fused, explicit, unshaken = (make(cls, tmp_path, seed=3) for _ in range(3))
+    for gan in (explicit, unshaken):
+        for model in generators(gan) + discriminators(gan) + [gan.combined]:
+            model.run_eagerly = True  # Keras-GAN's calls one by one (tracing them takes seconds)
     if BACKEND == "torch":
         # Keras' Dropout draws its masks from torch's global generator on
         # PyTorch, and Keras' own train_on_batch draws from it too while it
         # builds a model: the explicit calls would see other masks.
         for gan in (fused, explicit, unshaken):
-            without_dropout(gan.discriminator)
+            for d in discriminators(gan):
+                without_dropout(d)
     rng = np.random.default_rng(0)
-    batches = [fused.draw_batch(rng, 16) for _ in range(2)]
-    runs = [(fused, compiled_step(fused)), (unshaken, compiled_step(unshaken)),
-            (explicit, lambda *batch: _keras_gan_step(explicit, *batch))]
+    batches = [fused.draw_batch(rng, 4) for _ in range(2)]
+    runs = [(fused, compiled_step(fused))] + [
+        (gan, lambda *batch, gan=gan: _keras_gan_step(gan, *batch)) for gan in (explicit, unshaken)]
     for i, batch in enumerate(batches):
         if i == 1:
             for gan in (fused, explicit):  # D changes between two compiled steps...
-                _shake(gan.discriminator, seed=7)
+                for seed, d in enumerate(discriminators(gan), start=7):
+                    _shake(d, seed)
         for gan, run in runs:
             # Dropout draws from the global random state on PyTorch: the same for each run.
             keras.utils.set_random_seed(100 + i)
             run(*batch)
     # ...and G's update in the next step is the one against the new D.
-    for a, b in zip(fused.generator.weights + fused.discriminator.weights,
-                    explicit.generator.weights + explicit.discriminator.weights):
+    networks = lambda gan: generators(gan) + discriminators(gan)  # noqa: E731
+    for a, b in zip(weights_of(networks(fused)), weights_of(networks(explicit)), strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=a.path)
-    # Against the old D it would have been another update, by far more than the
-    # rounding that separates the compiled step from the explicit calls.
+    # Against the old D it would have been another update (Keras-GAN's calls
+    # on the unshaken D show which), by far more than the rounding that
+    # separates the compiled step from the explicit calls.
     def largest_difference(one, other):
-        return max(np.abs(a.numpy() - b.numpy()).max() for a, b in
-                   zip(one.generator.trainable_weights, other.generator.trainable_weights))
-    assert largest_difference(fused, unshaken) > 10 * largest_difference(fused, explicit)
+        return max(np.abs(a.numpy() - b.numpy()).max()
+                   for a, b in zip(one.trainable_weights, other.trainable_weights))
+    for ours, right, stale in zip(generators(fused), generators(explicit), generators(unshaken)):
+        assert largest_difference(ours, stale) > 10 * largest_difference(ours, right), ours.name
 
 
 @pytest.mark.parametrize("compile_again", [True, False], ids=["compiled-again", "as-is"])
@@ -180,6 +258,8 @@ def test_a_layer_frozen_between_two_compiled_steps_stays_put(compile_again, tmp_
     assert len(changed(others_before, gan.generator.trainable_weights)) == len(others_before)
 
 
+# (Pix2Pix and CycleGAN: their own test files, run under each backend, train
+# them with train(), check the files and resume them.)
 def test_train_writes_and_resumes_on_this_backend(tmp_path):
     gan = make(TinyDCGAN, tmp_path)
     gan.train(epochs=2, batch_size=8, sample_interval=1, quiet=True)
@@ -229,14 +309,19 @@ def _run_twins(cls, tmp_path, sizes):
 
 
 @on_pytorch
-def test_pytorch_records_the_step_once_per_shape_and_replays_it_bit_for_bit(tmp_path,
+@pytest.mark.parametrize("cls, sizes", [(TinyDCGAN, (16, 16, 8, 16, 8)),
+                                        (TinyPix2Pix, (4, 4, 2, 4)), (TinyCycleGAN, (4, 4, 2, 4))],
+                         ids=lambda value: getattr(value, "__name__", ""))
+def test_pytorch_records_the_step_once_per_shape_and_replays_it_bit_for_bit(cls, sizes, tmp_path,
                                                                            monkeypatch):
     """The recorded graph is the eager step: D with Dropout and BatchNorm, G with
-    BatchNorm, both optimizers, the metrics; recorded at the first step of
-    each batch size, replayed after (and a new size recorded anew)."""
+    BatchNorm, both optimizers, the metrics (Pix2Pix's D on pairs; CycleGAN's
+    two Ds, instance norm and the pool's image by image query); recorded at
+    the first step of each batch size, replayed after (and a new size
+    recorded anew)."""
     recorded_steps = _count_recordings(monkeypatch)
-    eager, recorded = _run_twins(TinyDCGAN, tmp_path, sizes=(16, 16, 8, 16, 8))
-    assert recorded_steps == [True, True]  # sizes 16 and 8, each recorded once
+    eager, recorded = _run_twins(cls, tmp_path, sizes=sizes)
+    assert recorded_steps == [True, True]  # two sizes, each recorded once
     from common.backends import gan_variables
     for a, b in zip(gan_variables(eager), gan_variables(recorded)):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a.value),
@@ -327,6 +412,7 @@ def test_pytorch_records_each_srgan_phase_with_the_bicubic_skip_bit_for_bit(tmp_
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=b.path)
 
 
+# (Pix2Pix and CycleGAN: their own test files, run under each backend, train them.)
 @on_other_backends
 @pytest.mark.parametrize("name", ["gan", "cgan", "cgan-conv", "acgan", "srgan"])
 def test_every_model_trains_with_its_compiled_step(name, tmp_path):
@@ -404,41 +490,51 @@ def assert_mixed(model, half):
     assert {v.dtype for v in model.weights} == {"float32"}
 
 
-@on_other_backends
-def test_bfloat16_trains_keeps_the_contract_and_saves_a_float32_generator(tmp_path,
+# On TensorFlow, tests/test_precision.py checks the five first models' mixed
+# precision; the image-to-image models' is checked here alone.
+@pytest.mark.parametrize("cls", [pytest.param(TinyDCGAN, marks=on_other_backends)]
+                         + IMAGE_TO_IMAGE, ids=lambda cls: cls.__name__)
+def test_bfloat16_trains_keeps_the_contract_and_saves_a_float32_generator(cls, tmp_path,
                                                                           monkeypatch):
     # bfloat16 as on a machine with the instructions (emulated elsewhere: slower, not wrong)
     monkeypatch.setattr(precision, "hardware_support", lambda name: (True, "assumed"))
-    gan = make(TinyDCGAN, tmp_path, precision="mixed_bfloat16")
-    d, g = gan.discriminator, gan.generator
+    gan = make(cls, tmp_path, precision="mixed_bfloat16")
+    ds, gs = discriminators(gan), generators(gan)
     assert gan.precision == "mixed_bfloat16"
-    for model in (g, d):
+    for model in gs + ds:
         assert_mixed(model, "bfloat16")
     # The frozen-D contract in bfloat16: the combined step trains G alone, D's
-    # weights and BatchNorm moving statistics untouched; D learns in its own step.
-    d_before, g_before = snapshot(d.weights), snapshot(g.trainable_weights)
-    gan.combined.train_on_batch(inputs_for(g, 16, 1), np.ones((16, 1)))
-    assert changed(d_before, d.weights) == []
-    assert len(changed(g_before, g.trainable_weights)) == len(g_before)
-    d.jit_compile = False  # eager: 2 s, where compiling D's own step would take 5 more on JAX
-    d.train_on_batch(random_images(16, seed=5), np.ones((16, 1)))
-    assert len(changed(d_before, d.trainable_weights)) == len(d.trainable_weights)
+    # weights and BatchNorm moving statistics untouched; D learns in its own
+    # step. (Keras' own steps run eagerly: 2 s, where tracing or compiling
+    # them would take 5 more.)
+    for model in ds + [gan.combined]:
+        model.run_eagerly = True
+    d_before, g_before = snapshot(weights_of(ds)), snapshot(weights_of(gs, trainable=True))
+    gan.combined.train_on_batch(inputs_for(gan.combined, 8, 1), targets_for(gan.combined, 8, 1.0))
+    assert changed(d_before, weights_of(ds)) == []
+    assert len(changed(g_before, weights_of(gs, trainable=True))) == len(g_before)
+    for d in ds:
+        before = snapshot(d.trainable_weights)
+        d.train_on_batch(inputs_for(d, 8, 5), targets_for(d, 8, 1.0))
+        assert len(changed(before, d.trainable_weights)) == len(before), d.name
     # train() with this backend's compiled step: every weight moves, finite losses.
-    before = snapshot(g.weights + d.weights)
-    logs = gan.train(epochs=2, batch_size=16, sample_interval=100, quiet=True)
+    before = snapshot(weights_of(gs + ds))
+    logs = gan.train(epochs=2, batch_size=8, sample_interval=100, quiet=True)
     assert all(np.isfinite(value) for value in logs.values())
-    assert len(changed(before, g.weights + d.weights)) == len(before)
-    for model in (g, d):
+    assert len(changed(before, weights_of(gs + ds))) == len(before)
+    for model in gs + ds:
         assert_mixed(model, "bfloat16")
-    noise = inputs_for(g, 4, 2)
-    generated = keras.ops.convert_to_numpy(g(noise))
+    g, inputs = gs[0], inputs_for(gs[0], 4, 2)
+    generated = keras.ops.convert_to_numpy(g(inputs))
     assert generated.dtype == np.float32
-    assert keras.ops.convert_to_numpy(d(generated)).dtype == np.float32
+    for d in ds:
+        assert keras.ops.convert_to_numpy(d(inputs_for(d, 4, 3))).dtype == np.float32
     # The saved generator computes in float32 and generates float32 images:
     # G's own, to bfloat16 rounding.
-    saved = keras.models.load_model(tmp_path / "saved_model" / "generator.keras")
+    name = next(iter(gan.saved_networks(final=False)))  # generator, or CycleGAN's g_AB
+    saved = keras.models.load_model(tmp_path / "saved_model" / f"{name}.keras")
     assert set(precision.compute_dtypes(saved).values()) == {"float32"}
-    from_file = keras.ops.convert_to_numpy(saved(noise))
+    from_file = keras.ops.convert_to_numpy(saved(inputs))
     assert from_file.dtype == np.float32
     np.testing.assert_allclose(from_file, generated, atol=0.05)
 
@@ -523,8 +619,9 @@ def test_checkpoint_written_on_another_backend_resumes_here(run_from_other_backe
 
 # Every model's saved generator gives the same images on every backend: saved
 # here (real networks, their weights moved off their initial values, SRGAN's
-# with its bicubic skip), loaded by a process on each other backend.
-GENERATORS = ["gan", "dcgan", "cgan", "cgan-conv", "acgan", "srgan"]
+# with its bicubic skip, Pix2Pix's with its input skip, CycleGAN's g_AB),
+# loaded by a process on each other backend.
+GENERATORS = ["gan", "dcgan", "cgan", "cgan-conv", "acgan", "srgan", "pix2pix", "cyclegan"]
 
 _GENERATE_ON_OTHER = """
 import sys, numpy as np, keras
@@ -550,6 +647,10 @@ def _real_model(name, out_dir):
     if name == "srgan":
         return SRGAN(hr_shape=(32, 32, 3), n_residual_blocks=1, bicubic_skip=True,
                      content_loss="mse", out_dir=out_dir, seed=0)
+    if name == "pix2pix":  # the command line's G: its input added to what it paints
+        return Pix2Pix(input_skip=True, out_dir=out_dir, seed=0)
+    if name == "cyclegan":
+        return CycleGAN(out_dir=out_dir, seed=0)
     return {"gan": GAN, "dcgan": DCGAN, "cgan": CGAN, "cgan-conv": ConditionalDCGAN,
             "acgan": ACGAN}[name](out_dir=out_dir, seed=0)
 
@@ -572,7 +673,8 @@ def generators_saved_here(tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"generators-of-{BACKEND}")
     inputs, images = {}, {}
     for i, name in enumerate(GENERATORS):
-        generator = _real_model(name, str(folder / name)).generator
+        model = _real_model(name, str(folder / name))
+        generator = model.g_AB if name == "cyclegan" else model.generator
         _as_if_trained(generator, seed=i)
         arrays = ([np.random.default_rng(i).uniform(-1, 1, (2, 8, 12, 3)).astype("float32")]
                   if name == "srgan" else inputs_for(generator, 4, seed=i))

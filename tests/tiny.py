@@ -20,13 +20,16 @@ from keras import layers
 
 from acgan.acgan import ACGAN
 from cgan.cgan import CGAN, ConditionalDCGAN
+from cyclegan.cyclegan import CycleGAN, instance_normalization
 from dcgan.dcgan import DCGAN
 from gan.gan import GAN
+from pix2pix.pix2pix import Pix2Pix
 from srgan.srgan import SRGAN
 from wgan.wgan import WGAN
 from wgan_gp.wgan_gp import WGANGP
 
-from common import private
+from common import paired, private, unpaired
+from common.data import ArrayImages
 
 
 class TinyGAN(GAN):
@@ -182,6 +185,95 @@ class TinySRGAN(SRGAN):
         for _ in range(3):
             x = layers.LeakyReLU(0.2)(layers.Conv2D(4, 3, strides=2, padding="same")(x))
         return keras.Model(img, layers.Dense(1, activation="sigmoid")(x), name="discriminator")
+
+
+class TinyPix2Pix(Pix2Pix):
+    """Pix2Pix's recipe (D on (output, input) pairs, least squares on every
+    patch, L1 weighted 100) on networks of 4 filters with BatchNorm where the
+    recipe has it: G a U-Net of one level (a strided convolution down,
+    upsampled and joined to the image, a convolution out; Keras-GAN's G,
+    without the input skip), D two stride-4 convolutions scoring every
+    16x16 patch. (tests/test_pix2pix.py holds the real networks against
+    Keras-GAN's.)"""
+
+    def __init__(self, img_shape=(32, 32, 3), gf=4, df=4, **kwargs):
+        if kwargs.get("input_skip"):
+            raise ValueError("TinyPix2Pix's generator has no input skip")
+        super().__init__(img_shape=img_shape, gf=gf, df=df, **kwargs)
+
+    def build_generator(self):
+        img = keras.Input(self.img_shape)
+        down = layers.Conv2D(self.gf, 4, strides=2, padding="same")(img)
+        down = layers.BatchNormalization(momentum=0.8)(layers.LeakyReLU(0.2)(down))
+        up = layers.Concatenate()([layers.UpSampling2D()(down), img])
+        out = layers.Conv2D(self.channels, 4, padding="same", activation="tanh")(up)
+        return keras.Model(img, out, name="generator")
+
+    def build_discriminator(self):
+        img_A, img_B = keras.Input(self.img_shape), keras.Input(self.img_shape)
+        x = layers.Concatenate()([img_A, img_B])
+        x = layers.LeakyReLU(0.2)(layers.Conv2D(self.df, 4, strides=4, padding="same")(x))
+        x = layers.Conv2D(self.df * 2, 4, strides=4, padding="same")(x)
+        x = layers.BatchNormalization(momentum=0.8)(layers.LeakyReLU(0.2)(x))
+        validity = layers.Conv2D(1, 4, padding="same")(x)
+        return keras.Model([img_A, img_B], validity, name="discriminator")
+
+
+class TinyCycleGAN(CycleGAN):
+    """CycleGAN's recipe (two generators, two patch discriminators, the
+    combined model's six losses, the pool) on networks of 4 filters with
+    instance normalisation: each generator a U-Net of one level (a strided
+    convolution down, upsampled and joined to the image, a convolution out),
+    each discriminator two stride-4 convolutions scoring every 16x16 patch;
+    and a pool of 3 images (the paper: 50), which a few steps of batch 2
+    fill and swap. The real networks, with six generator passes in the
+    combined model, take 10 s to trace on TensorFlow, these 3.5
+    (tests/test_cyclegan.py holds the real ones against Keras-GAN's)."""
+
+    def __init__(self, img_shape=(32, 32, 3), gf=4, df=4, pool_size=3, **kwargs):
+        super().__init__(img_shape=img_shape, gf=gf, df=df, pool_size=pool_size, **kwargs)
+
+    def build_generator(self, name="generator"):
+        img = keras.Input(self.img_shape)
+        down = layers.Conv2D(self.gf, 4, strides=2, padding="same")(img)
+        down = instance_normalization()(layers.LeakyReLU(0.2)(down))
+        up = layers.Concatenate()([layers.UpSampling2D()(down), img])
+        out = layers.Conv2D(self.channels, 4, padding="same", activation="tanh")(up)
+        return keras.Model(img, out, name=name)
+
+    def build_discriminator(self, name="discriminator"):
+        img = keras.Input(self.img_shape)
+        x = layers.LeakyReLU(0.2)(layers.Conv2D(self.df, 4, strides=4, padding="same")(img))
+        x = layers.Conv2D(self.df * 2, 4, strides=4, padding="same")(x)
+        x = instance_normalization()(layers.LeakyReLU(0.2)(x))
+        return keras.Model(img, layers.Conv2D(1, 4, padding="same")(x), name=name)
+
+
+def smooth_photo(seed, size=(96, 128)):
+    """A smooth random colour photo, uint8 (rows, cols, 3)."""
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (size[0] // 8, size[1] // 8, 3)).astype(np.uint8)
+    return np.asarray(Image.fromarray(small).resize((size[1], size[0]), Image.BICUBIC))
+
+
+def paired_photos(n_train=3, n_test=1, size=32):
+    """Pix2Pix's offline kind of data set (crops of photos, degraded into G's
+    inputs) on smooth random photos."""
+    return paired.PairedImages("offline", [smooth_photo(i) for i in range(n_train)],
+                               [smooth_photo(100 + i) for i in range(n_test)], img_size=size,
+                               test_names=[f"test{i}" for i in range(n_test)])
+
+
+def unpaired_images(size=32):
+    """Two small domains of smooth colour images, B darker than A: six
+    training images and two test images each, in memory."""
+    a = np.stack([smooth_photo(i, (size, size)) for i in range(8)]) / 127.5 - 1
+    b = np.stack([smooth_photo(50 + i, (size, size)) for i in range(8)]) / 255 - 1
+    a, b = a.astype(np.float32), b.astype(np.float32)
+    return unpaired.UnpairedImages("arrays", {"trainA": ArrayImages(a[:6]),
+                                              "trainB": ArrayImages(b[:6])},
+                                   (a[6:], b[6:]), size, flip=True, description="tiny arrays")
 
 
 def small_dcgan_generator(gan, kernel_size):
