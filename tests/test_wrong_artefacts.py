@@ -13,9 +13,12 @@ import pytest
 from keras import layers
 
 from conftest import save_tiny_generators, REPO, call_main
+from common.data import ArrayImages
 from common.errors import UserError
 from common.generate import main as generate_main
 from common.metrics import main as metrics_main
+from cyclegan.cyclegan import main as cyclegan_main
+from pix2pix.pix2pix import main as pix2pix_main
 from srgan.srgan import main as srgan_main
 
 CHATTER = ("oneDNN custom operations", "TF_ENABLE_ONEDNN_OPTS", "cuda", "CUDA",
@@ -38,6 +41,14 @@ def artefacts(tmp_path_factory):
     hr_in = keras.Input((32, 32, 3))
     patches = layers.Conv2D(1, 3, strides=16, padding="same")(hr_in)
     keras.Model(hr_in, patches).save(folder / "srgan_discriminator.keras")
+    # CycleGAN's saved models (pix2pix's generator.keras is of g_AB's kind).
+    (folder / "cyclegan").mkdir()
+    image = keras.Input((32, 32, 3))
+    translator = keras.Model(image, layers.Conv2D(3, 3, padding="same", activation="tanh")(image))
+    translator.save(folder / "cyclegan" / "g_AB.keras")
+    translator.save(folder / "translator.keras")  # a name that says no direction
+    keras.Model(image, layers.Conv2D(1, 4, strides=16, padding="same")(image)).save(
+        folder / "cyclegan" / "d_A.keras")
     (folder / "notes.txt").write_text("not a model\n")
     from PIL import Image
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(folder / "photo.png")
@@ -76,7 +87,12 @@ def test_generate_names_what_it_expects_and_what_it_was_given(artefacts, tmp_pat
                         str(artefacts / name), given)
 
 
-@pytest.mark.parametrize("name, given", GENERATOR_CASES)
+# (common.generate takes an image-to-image generator too: with --input,
+# tests/test_translate.py.)
+TRANSLATOR = "an image-to-image generator (an image in, an image of the same size out)"
+
+
+@pytest.mark.parametrize("name, given", GENERATOR_CASES + [("cyclegan/g_AB.keras", TRANSLATOR)])
 def test_metrics_names_what_it_expects_and_what_it_was_given(artefacts, tmp_path, name, given):
     result = call_main(metrics_main, str(artefacts / name), cwd=tmp_path)
     assert_one_sentence(result, "common.metrics expects a generator saved by the zoo",
@@ -92,6 +108,7 @@ UPSCALER_CASES = [
     ("dcgan_generator.keras", "a generator (noise in, an image out)"),
     ("cgan_generator.keras", "a conditional generator (noise and a label in, an image out)"),
     ("srgan_discriminator.keras", "a discriminator"),
+    ("cyclegan/g_AB.keras", TRANSLATOR),
 ]
 
 
@@ -115,6 +132,41 @@ def test_srgan_evaluate_names_what_it_expects_and_what_it_was_given(artefacts, t
                         str(artefacts / name), given)
 
 
+TRANSLATOR_CASES = [
+    ("missing.keras", "does not exist"),
+    ("notes.txt", "a text file"),
+    ("photo.png", "a PNG image"),
+    ("latest.npz", "a training checkpoint"),
+    ("dcgan_generator.keras", "a generator (noise in, an image out)"),
+    ("cgan_generator.keras", "a conditional generator (noise and a label in, an image out)"),
+    ("srgan_generator.keras", "SRGAN's (an image in, a larger image out)"),
+    ("cyclegan/d_A.keras", "a discriminator (an image in, a score per patch out)"),
+]
+
+
+@pytest.mark.parametrize("name, given", TRANSLATOR_CASES + [("saved_model", "is a folder")])
+def test_pix2pix_evaluate_names_what_it_expects_and_what_it_was_given(artefacts, tmp_path, name,
+                                                                      given):
+    result = call_main(pix2pix_main, "--evaluate", str(artefacts / name), "--out", str(tmp_path),
+                       cwd=tmp_path)
+    assert_one_sentence(result, "pix2pix.py --evaluate expects an image-to-image generator",
+                        str(artefacts / name), given)
+
+
+@pytest.mark.parametrize("name, expected, given", [
+    *[(name, "cyclegan.py --evaluate expects an image-to-image generator", given)
+      for name, given in TRANSLATOR_CASES],
+    ("saved_model", "cyclegan.py --evaluate expects CycleGAN's saved generators",
+     "holds neither g_AB.keras nor g_BA.keras"),
+    ("translator.keras", "is an image-to-image generator", "its name does not say which way"),
+])
+def test_cyclegan_evaluate_names_what_it_expects_and_what_it_was_given(artefacts, tmp_path, name,
+                                                                       expected, given):
+    result = call_main(cyclegan_main, "--evaluate", str(artefacts / name), "--out", str(tmp_path),
+                       cwd=tmp_path)
+    assert_one_sentence(result, expected, str(artefacts / name), given)
+
+
 def test_srgan_generator_without_upscale_is_refused(artefacts, tmp_path):
     result = call_main(srgan_main, "--generator", str(artefacts / "srgan_generator.keras"),
                        cwd=tmp_path)
@@ -126,6 +178,7 @@ def test_the_right_artefacts_still_load(artefacts):
     load_generator(str(artefacts / "dcgan_generator.keras"))
     load_generator(str(artefacts / "cgan_generator.keras"))
     load_generator(str(artefacts / "srgan_generator.keras"), expects="upscaler")
+    load_generator(str(artefacts / "cyclegan" / "g_AB.keras"), expects="translator")
 
 
 def test_resume_from_a_file_that_is_not_a_checkpoint(tmp_path):
@@ -153,6 +206,28 @@ def test_resume_from_a_checkpoint_of_another_model_names_both(tmp_path, mnist):
     message = str(error.value)
     assert "--resume expects a checkpoint of TinyDCGAN" in message
     assert "(TinyGAN, not TinyDCGAN)" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("first, then", [("TinyCycleGAN", "TinyDCGAN"),
+                                         ("TinyDCGAN", "TinyCycleGAN")])
+def test_resume_across_cyclegan_and_another_model_names_both(tmp_path, first, then):
+    """The first model's checkpoint as its run writes it (written directly: the
+    refusal reads the model's name and variables, and tracing CycleGAN's step
+    would take seconds), resumed by the other model."""
+    import tiny
+    from common import checkpoints
+
+    def make(name):
+        data = tiny.unpaired_images() if name == "TinyCycleGAN" else \
+            ArrayImages(np.random.default_rng(0).uniform(-1, 1, (64, 28, 28, 1)).astype("float32"))
+        return getattr(tiny, name)(dataset=data, out_dir=str(tmp_path), seed=0)
+    written = make(first)
+    checkpoints.save_checkpoint(written, 1, {"config": checkpoints.run_config(written)})
+    with pytest.raises(UserError) as error:
+        make(then).train(epochs=2, batch_size=4, quiet=True, resume=True)
+    message = str(error.value)
+    assert f"--resume expects a checkpoint of {then}" in message
+    assert f"({first}, not {then})" in message and "\n" not in message
 
 
 def run_module(*args, cwd):
