@@ -700,8 +700,12 @@ def test_every_generator_saved_here_gives_the_same_images_on_another_backend(
     with np.load(os.path.join(folder, f"generated_on_{other}.npz")) as generated:
         for name in GENERATORS:
             assert generated[name].shape == images[name].shape, name
-            # Images in [-1, 1], equal to float32 rounding.
-            np.testing.assert_allclose(generated[name], images[name], rtol=0, atol=1e-5,
+            # Images in [-1, 1], equal to float32 rounding: 1e-5, or 1e-4 for the
+            # image-to-image generators, whose dozen convolutions at 64-256
+            # channels each backend sums in its own order (CycleGAN's G: 1.03e-5
+            # between TensorFlow and JAX, on one pixel of 12,288).
+            atol = 1e-4 if name in ("pix2pix", "cyclegan") else 1e-5
+            np.testing.assert_allclose(generated[name], images[name], rtol=0, atol=atol,
                                        err_msg=f"{name} saved on {BACKEND}, run on {other}")
 
 
