@@ -50,7 +50,9 @@ class Progress:
         self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self.total, self.every = total, 0.5 if self.terminal else every
         self.first = None  # (time, steps) at the first step, after tracing and compiling
-        self.last_print, self.width = 0.0, 0
+        # perf_counter() counts from an arbitrary point (the boot on Linux): the
+        # first update prints however young the machine is.
+        self.last_print, self.width = float("-inf"), 0
         self.pending, self.count = {}, 0
 
     def update(self, steps, logs, final=False):
