@@ -219,8 +219,11 @@ def test_compiled_step_is_keras_gan_loop_and_sees_the_new_d(cls, tmp_path):
             run(*batch)
     # ...and G's update in the next step is the one against the new D.
     networks = lambda gan: generators(gan) + discriminators(gan)  # noqa: E731
+    # Adam divides a gradient by its own size: where one is near zero, float32
+    # rounding moves that weight by a share of the learning rate (TinyCycleGAN
+    # on JAX: 1.4e-5 on one bias of 8, against 2e-4 a step).
     for a, b in zip(weights_of(networks(fused)), weights_of(networks(explicit)), strict=True):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=a.path)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=5e-5, err_msg=a.path)
     # Against the old D it would have been another update (Keras-GAN's calls
     # on the unshaken D show which), by far more than the rounding that
     # separates the compiled step from the explicit calls.
