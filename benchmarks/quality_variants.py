@@ -23,6 +23,7 @@ from common.step import generate, train_on_batch
 from gan.gan import GAN
 from infogan.infogan import INFOGAN
 from lsgan.lsgan import LSGAN
+from wgan.wgan import WGAN
 
 
 class LSGANKerasGANTargets(LSGAN):
@@ -118,3 +119,16 @@ class INFOGANBodyThroughCombined(INFOGAN):
                                     "code": self.categorical_code_loss,
                                     "continuous": self.continuous_code_loss},
                               optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+
+
+class WGANUnclippedBatchNormScale(WGAN):
+    """WGAN whose clip leaves BatchNorm's scale (gamma) alone: every other
+    trainable weight of the critic, BatchNorm's offset included, is clipped to
+    [-c, c] as in the recipe. The recipe clips the scale too, as Keras-GAN's
+    `get_weights()` and the authors' `netD.parameters()` do."""
+
+    def clip_critic_weights(self):
+        for weight in self.critic.trainable_weights:
+            if weight.path.endswith("gamma"):
+                continue
+            weight.assign(ops.clip(weight, -self.clip_value, self.clip_value))
