@@ -31,7 +31,7 @@ def artefacts(tmp_path_factory):
     """Tiny stand-ins with the inputs and outputs of the zoo's saved models,
     and files that are not models."""
     folder = tmp_path_factory.mktemp("artefacts")
-    noise = save_tiny_generators(folder, "dcgan_generator.keras", "cgan_generator.keras")
+    save_tiny_generators(folder, "dcgan_generator.keras", "cgan_generator.keras")
     picture = keras.Input((28, 28, 1))
     keras.Model(picture, layers.Dense(1, activation="sigmoid")(layers.Flatten()(picture))).save(
         folder / "discriminator.keras")
@@ -123,15 +123,6 @@ def test_srgan_upscale_names_what_it_expects_and_what_it_was_given(artefacts, tm
     assert not (tmp_path / "up.png").exists()
 
 
-@pytest.mark.parametrize("name, given", UPSCALER_CASES)
-def test_srgan_evaluate_names_what_it_expects_and_what_it_was_given(artefacts, tmp_path, name,
-                                                                    given):
-    result = call_main(srgan_main, "--evaluate", str(artefacts / name), "--out", str(tmp_path),
-                       cwd=tmp_path)
-    assert_one_sentence(result, "srgan.py --evaluate expects SRGAN's generator",
-                        str(artefacts / name), given)
-
-
 TRANSLATOR_CASES = [
     ("missing.keras", "does not exist"),
     ("notes.txt", "a text file"),
@@ -144,25 +135,26 @@ TRANSLATOR_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name, given", TRANSLATOR_CASES + [("saved_model", "is a folder")])
-def test_pix2pix_evaluate_names_what_it_expects_and_what_it_was_given(artefacts, tmp_path, name,
-                                                                      given):
-    result = call_main(pix2pix_main, "--evaluate", str(artefacts / name), "--out", str(tmp_path),
-                       cwd=tmp_path)
-    assert_one_sentence(result, "pix2pix.py --evaluate expects an image-to-image generator",
-                        str(artefacts / name), given)
-
-
-@pytest.mark.parametrize("name, expected, given", [
-    *[(name, "cyclegan.py --evaluate expects an image-to-image generator", given)
+EVALUATE_CASES = [
+    *[(srgan_main, name, "srgan.py --evaluate expects SRGAN's generator", given)
+      for name, given in UPSCALER_CASES],
+    *[(pix2pix_main, name, "pix2pix.py --evaluate expects an image-to-image generator", given)
+      for name, given in TRANSLATOR_CASES + [("saved_model", "is a folder")]],
+    *[(cyclegan_main, name, "cyclegan.py --evaluate expects an image-to-image generator", given)
       for name, given in TRANSLATOR_CASES],
-    ("saved_model", "cyclegan.py --evaluate expects CycleGAN's saved generators",
+    (cyclegan_main, "saved_model", "cyclegan.py --evaluate expects CycleGAN's saved generators",
      "holds neither g_AB.keras nor g_BA.keras"),
-    ("translator.keras", "is an image-to-image generator", "its name does not say which way"),
-])
-def test_cyclegan_evaluate_names_what_it_expects_and_what_it_was_given(artefacts, tmp_path, name,
-                                                                       expected, given):
-    result = call_main(cyclegan_main, "--evaluate", str(artefacts / name), "--out", str(tmp_path),
+    (cyclegan_main, "translator.keras", "is an image-to-image generator",
+     "its name does not say which way"),
+]
+
+
+@pytest.mark.parametrize("main, name, expected, given", EVALUATE_CASES,
+                         ids=[f"{main.__module__.split('.')[0]}-{name}-{given[:20]}"
+                              for main, name, _, given in EVALUATE_CASES])
+def test_evaluate_names_what_it_expects_and_what_it_was_given(artefacts, tmp_path, main, name,
+                                                             expected, given):
+    result = call_main(main, "--evaluate", str(artefacts / name), "--out", str(tmp_path),
                        cwd=tmp_path)
     assert_one_sentence(result, expected, str(artefacts / name), given)
 
