@@ -281,7 +281,8 @@ def fused_cyclegan(gan):
 
 def fused_wasserstein(gan):
     """WGAN and WGAN-GP: `n_critic` critic updates on mean(D(fake)) -
-    mean(D(real)), each followed by the clip of the critic's weights (WGAN)
+    mean(D(real)), each followed by the clip of the critic's weights but
+    BatchNorm's scale (WGAN, `gan.clipped_weights()`)
     or with the gradient penalty at random interpolates added (WGAN-GP,
     nested GradientTapes), then G on -mean(D(G(z)))."""
     G, D = gan.generator, gan.critic
@@ -310,7 +311,7 @@ def fused_wasserstein(gan):
                 scaled = d_opt.scale_loss(loss)
             d_opt.apply(tape.gradient(scaled, D.trainable_variables), D.trainable_variables)
             if penalty_weight is None:
-                for w in D.trainable_variables:
+                for w in gan.clipped_weights():
                     w.assign(tf.clip_by_value(w, -gan.clip_value, gan.clip_value))
             d_loss += loss / gan.n_critic
         with tf.GradientTape() as tape:
@@ -685,6 +686,9 @@ def fused_wasserstein_jax(gan):
     G, D = gan.generator, gan.critic
     nets = JaxNetworks({"d_opt": (D.optimizer, [D]), "g_opt": (gan.combined.optimizer, [G])})
     penalty_weight = getattr(gan, "gradient_penalty_weight", None)
+    if penalty_weight is None:  # state[D.name] lists D.trainable_variables in order
+        clipped = {id(w) for w in gan.clipped_weights()}
+        clip_mask = [id(w) in clipped for w in D.trainable_variables]
 
     def score(state, images, frozen=False):
         return (nets.frozen if frozen else nets.call)(state, D, images).astype("float32")
@@ -710,7 +714,8 @@ def fused_wasserstein_jax(gan):
             state["key"] = key
             if penalty_weight is None:
                 state[D.name] = [jnp.clip(w, -gan.clip_value, gan.clip_value)
-                                 for w in state[D.name]]
+                                 if clipped else w
+                                 for w, clipped in zip(state[D.name], clip_mask)]
             d_loss += loss / gan.n_critic
         g_loss, _, state = nets.minimise(state, "g_opt", lambda s: (
             -jnp.mean(score(s, nets.call(s, G, g_noise), frozen=True)), ()))
@@ -842,7 +847,7 @@ def fused_wasserstein_torch(gan):
             torch_update(D.optimizer, loss, D)
             if penalty_weight is None:
                 with torch.no_grad():
-                    for w in D.trainable_weights:
+                    for w in gan.clipped_weights():
                         w.assign(keras.ops.clip(w.value, -gan.clip_value, gan.clip_value))
             d_mean = d_mean + loss.detach() / gan.n_critic
         g_loss = -score(G(g_noise, training=True)).mean()
