@@ -26,6 +26,12 @@ Gaussian noise (`NOISE_LEVELS` 8-bit levels) added; training crops come from
 `photos.PACKAGED_TRAIN`, the test crops from the whole photos in
 `photos.PACKAGED_TEST` (a cat, a cup of coffee, a portrait), which training
 never sees. The do-nothing baseline, B itself, is what G has to beat.
+
+It also holds pix2pix's commands on a saved generator, as
+common/superresolution.py holds SRGAN's: `evaluate_command` scores it
+against its input on the test pairs, `translate_command` translates images
+with it, and `save_grid` draws the figure both the sample intervals and
+`--evaluate` save.
 """
 import os
 
@@ -33,6 +39,8 @@ import numpy as np
 
 from common import data, photos
 from common.errors import UserError
+from common.evaluation import load_generator
+from common.image_quality import save_comparison_figure
 
 DIRECTIONS = ("BtoA", "AtoB")
 MIN_PAIR_ASPECT = 1.5       # width / height of a side-by-side pair file, at least
@@ -324,3 +332,63 @@ def format_scores(flat):
     return (f"PSNR {flat['psnr_g']:.2f} dB (input {flat['psnr_input']:.2f}), "
             f"SSIM {flat['ssim_g']:.4f} (input {flat['ssim_input']:.4f}), "
             f"L1 {flat['l1_g']:.4f} (input {flat['l1_input']:.4f})")
+
+
+def save_grid(compared, dataset, path, title, direction="BtoA", columns=6):
+    """Rows: G's input, G's output, the target; one column per test pair (the
+    first `columns`), captioned with PSNR against the target."""
+    targets, inputs = dataset.test_pairs()
+    names = dataset.test_names()
+    n = min(columns, len(targets))
+    picks = np.linspace(0, len(targets) - 1, n).round().astype(int)
+    src, dst = ("B", "A") if direction == "BtoA" else ("A", "B")
+    rows = [[inputs[i] for i in picks], [compared["outputs"][i] for i in picks],
+            [targets[i] for i in picks]]
+    labels = [[f"{src} {compared['input']['psnr_images'][i]:.1f} dB" for i in picks],
+              [f"G({src}) {compared['g']['psnr_images'][i]:.1f} dB" for i in picks],
+              [f"{dst} (target)" for _ in picks]]
+    return save_comparison_figure(rows, [names[i] for i in picks], path, cell_labels=labels,
+                                  title=title)
+
+
+# ---------------------------------------------------------------------------
+# pix2pix.py --evaluate and --translate: a saved generator scored and used
+# ---------------------------------------------------------------------------
+
+def load_translator(path, command="pix2pix.py --evaluate"):
+    """A saved image-to-image generator (.keras); anything else is one sentence."""
+    return load_generator(path, expects="translator", command=command)
+
+
+def evaluate_command(generator_path, data=None, out=None, direction="BtoA"):
+    """`--evaluate G.keras [--data DIR]`: score a saved generator against its input
+    on the test pairs; prints the scores, saves a grid beside G (or in `out`)."""
+    generator = load_translator(generator_path)
+    size = generator.inputs[0].shape[1]
+    dataset = pairs_to_score(data, img_size=size, direction=direction)
+    compared = compare_with_input(generator, dataset)
+    flat = flat_scores(compared)
+    targets, _ = dataset.test_pairs()
+    print(f"{generator_path} on {len(targets)} test pairs of {dataset.description} "
+          f"({size}x{size}): {format_scores(flat)}")
+    name = os.path.splitext(os.path.basename(generator_path))[0]
+    folder = out or os.path.dirname(os.path.abspath(generator_path))
+    save_grid(compared, dataset, os.path.join(folder, f"{name}_evaluation.png"),
+              f"{generator_path}", direction)
+    return flat
+
+
+def translate_command(source, generator_path, out=None, fit="resize"):
+    """`--translate IMG_OR_DIR --generator G.keras [--out DIR] [--fit tile]`:
+    common.translate writes each image translated, as NAME_pix2pix.png.
+    Returns the paths written."""
+    from common import translate
+    if not generator_path:
+        raise UserError("--translate needs the generator to translate with: add --generator "
+                        "<out>/saved_model/generator.keras from a training run.")
+    if not os.path.exists(source):
+        raise UserError(f"{source} does not exist: pass an image (.jpg/.png) or a folder of them "
+                        "to --translate.")
+    generator = load_translator(generator_path, command="pix2pix.py --translate")
+    return translate.translate_files(generator, source, generator_path, out=out,
+                                     suffix="pix2pix", fit=fit)

@@ -25,6 +25,11 @@ test digits in each domain's look, so every translation has a label: the
 classifiers (`digit_classifiers`, one per domain, trained on the classifier
 digits only) say how often a translated test digit is read as the digit it
 came from (`read_AB`, `read_BA`).
+
+It also holds CycleGAN's command on saved generators, as
+common/superresolution.py holds SRGAN's: `evaluate_command` scores a run's
+g_AB and g_BA on the test images, and `save_grid` draws the figure both the
+sample intervals and `--evaluate` save.
 """
 import hashlib
 import os
@@ -33,6 +38,8 @@ import numpy as np
 
 from common import data
 from common.errors import UserError
+from common.evaluation import load_generator
+from common.image_quality import save_comparison_figure
 
 MAX_TEST_IMAGES = 200       # test images scored per domain of a folder (first by name)
 DIGITS_SIZE = 32            # the offline task's images: MNIST's 28x28 padded by 2
@@ -423,3 +430,86 @@ def format_scores(scores):
                          f"(untranslated {scores[f'read_{name}_input']:.1%}, real {target} "
                          f"{scores[f'read_{target}']:.1%})")
     return "; ".join(parts)
+
+
+def save_grid(measured, dataset, path, title, columns=8):
+    """Rows A, A->B, A->B->A, B, B->A, B->A->B (those the generators made);
+    one column per test image (the first `columns`, evenly spread), the
+    reconstructions captioned with their PSNR."""
+    images = measured["images"]
+    n = min(columns, len(images["A"]), len(images["B"]))
+    picks = np.linspace(0, min(len(images["A"]), len(images["B"])) - 1, n).round().astype(int)
+    labels = dataset.test_labels
+    names = [f"digit {labels[i]}" if labels is not None else f"test {i + 1}" for i in picks]
+    rows, captions = [], []
+    for key, caption in (("A", "A"), ("AB", "A->B"), ("ABA", "A->B->A"),
+                         ("B", "B"), ("BA", "B->A"), ("BAB", "B->A->B")):
+        if key in images:
+            rows.append([images[key][i] for i in picks])
+            scores = images.get(f"psnr_{key}")
+            captions.append([f"{caption} {scores[i]:.1f} dB" if scores else caption
+                             for i in picks])
+    return save_comparison_figure(rows, names, path, cell_labels=captions, title=title)
+
+
+# ---------------------------------------------------------------------------
+# cyclegan.py --evaluate: saved generators scored
+# ---------------------------------------------------------------------------
+
+GENERATOR_FILES = {"AB": "g_AB.keras", "BA": "g_BA.keras"}
+
+
+def _load_translator(path, command="cyclegan.py --evaluate"):
+    """A saved image-to-image generator (.keras); anything else is one sentence
+    naming what it is (common.evaluation.load_generator)."""
+    return load_generator(path, expects="translator", command=command)
+
+
+def load_generators(path):
+    """{"AB": g_AB or None, "BA": g_BA or None} from a saved_model folder (or
+    a run's folder holding one), or from one generator file and its partner
+    beside it; the direction of a file is read from its name."""
+    if os.path.isdir(path):
+        folder = path
+        if not any(os.path.isfile(os.path.join(folder, f)) for f in GENERATOR_FILES.values()) \
+                and os.path.isdir(os.path.join(path, "saved_model")):
+            folder = os.path.join(path, "saved_model")
+        found = {d: os.path.join(folder, f) for d, f in GENERATOR_FILES.items()
+                 if os.path.isfile(os.path.join(folder, f))}
+        if not found:
+            raise UserError(f"cyclegan.py --evaluate expects CycleGAN's saved generators; "
+                            f"folder {path} holds neither g_AB.keras nor g_BA.keras: pass the "
+                            "saved_model folder of a CycleGAN run.")
+        return {d: _load_translator(found[d]) if d in found else None for d in GENERATOR_FILES}
+    name = os.path.basename(path)
+    direction = next((d for d in GENERATOR_FILES if f"g_{d}" in name), None)
+    model = _load_translator(path)
+    if direction is None:
+        raise UserError(f"{path} is an image-to-image generator, but its name does not say "
+                        "which way it translates: name it g_AB.keras (A -> B) or g_BA.keras "
+                        "(B -> A), as CycleGAN saves them, or pass their saved_model folder.")
+    partner = "BA" if direction == "AB" else "AB"
+    beside = os.path.join(os.path.dirname(os.path.abspath(path)), GENERATOR_FILES[partner])
+    return {direction: model, partner: _load_translator(beside) if os.path.isfile(beside)
+            else None}
+
+
+def evaluate_command(path, data=None, out=None):
+    """`--evaluate G_DIR_OR_FILE [--data DIR]`: score saved generators on the
+    test images; prints the scores, saves a grid beside them (or in `out`)."""
+    generators = load_generators(path)
+    shapes = {tuple(g.inputs[0].shape[1:]) for g in generators.values() if g is not None}
+    if len(shapes) > 1:
+        raise UserError(f"The generators in {path} take images of different shapes "
+                        f"{sorted(shapes)}: they are not the two generators of one CycleGAN run.")
+    size = shapes.pop()[0]
+    dataset = unpaired_to_score(data, img_size=size)
+    classifiers = digit_classifiers() if dataset.test_labels is not None else None
+    measured = cycle_scores(generators["AB"], generators["BA"], dataset, classifiers)
+    scores = measured["scores"]
+    print(f"{path} on {len(dataset.test_A):,} testA and {len(dataset.test_B):,} testB images of "
+          f"{dataset.description} ({size}x{size}): "
+          + (format_scores(scores) or "no score (one generator, no labels)"))
+    folder = out or (path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
+    save_grid(measured, dataset, os.path.join(folder, "cyclegan_evaluation.png"), str(path))
+    return scores

@@ -81,17 +81,14 @@ if __name__ == "__main__":
     cli.parse_before_imports(command_line)
 
 import keras
-import numpy as np
 from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model
 
 from common import unpaired
 from common.errors import UserError
-from common.evaluation import load_generator
 from common.frozen import frozen
 from common.image_pool import ImagePool
-from common.image_quality import save_comparison_figure
 from common.model import GANModel
 from common.precision import use_precision
 from common.training import binary_accuracy, generate, train_on_batch
@@ -389,7 +386,7 @@ class CycleGAN(GANModel):
     def sample_images(self, step):
         """Save a grid of test images: rows A, A->B, A->B->A and B, B->A, B->A->B."""
         path = os.path.join(self.out_dir, "images", f"cyclegan_{step}.png")
-        return save_grid(self.cycled(), self.dataset, path, f"step {step}")
+        return unpaired.save_grid(self.cycled(), self.dataset, path, f"step {step}")
 
     def cycled(self, verbose=False):
         """Both generators on the test images (`unpaired.cycle_scores`),
@@ -409,95 +406,12 @@ def instance_normalization():
     return layers.GroupNormalization(groups=-1, epsilon=1e-3)
 
 
-def save_grid(measured, dataset, path, title, columns=8):
-    """Rows A, A->B, A->B->A, B, B->A, B->A->B (those the generators made);
-    one column per test image (the first `columns`, evenly spread), the
-    reconstructions captioned with their PSNR."""
-    images = measured["images"]
-    n = min(columns, len(images["A"]), len(images["B"]))
-    picks = np.linspace(0, min(len(images["A"]), len(images["B"])) - 1, n).round().astype(int)
-    labels = dataset.test_labels
-    names = [f"digit {labels[i]}" if labels is not None else f"test {i + 1}" for i in picks]
-    rows, captions = [], []
-    for key, caption in (("A", "A"), ("AB", "A->B"), ("ABA", "A->B->A"),
-                         ("B", "B"), ("BA", "B->A"), ("BAB", "B->A->B")):
-        if key in images:
-            rows.append([images[key][i] for i in picks])
-            scores = images.get(f"psnr_{key}")
-            captions.append([f"{caption} {scores[i]:.1f} dB" if scores else caption
-                             for i in picks])
-    return save_comparison_figure(rows, names, path, cell_labels=captions, title=title)
-
-
-# ---------------------------------------------------------------------------
-#  --evaluate: score saved generators
-# ---------------------------------------------------------------------------
-
-GENERATOR_FILES = {"AB": "g_AB.keras", "BA": "g_BA.keras"}
-
-
-def _load_translator(path, command="cyclegan.py --evaluate"):
-    """A saved image-to-image generator (.keras); anything else is one sentence
-    naming what it is (common.evaluation.load_generator)."""
-    return load_generator(path, expects="translator", command=command)
-
-
-def load_generators(path):
-    """{"AB": g_AB or None, "BA": g_BA or None} from a saved_model folder (or
-    a run's folder holding one), or from one generator file and its partner
-    beside it; the direction of a file is read from its name."""
-    if os.path.isdir(path):
-        folder = path
-        if not any(os.path.isfile(os.path.join(folder, f)) for f in GENERATOR_FILES.values()) \
-                and os.path.isdir(os.path.join(path, "saved_model")):
-            folder = os.path.join(path, "saved_model")
-        found = {d: os.path.join(folder, f) for d, f in GENERATOR_FILES.items()
-                 if os.path.isfile(os.path.join(folder, f))}
-        if not found:
-            raise UserError(f"cyclegan.py --evaluate expects CycleGAN's saved generators; "
-                            f"folder {path} holds neither g_AB.keras nor g_BA.keras: pass the "
-                            "saved_model folder of a CycleGAN run.")
-        return {d: _load_translator(found[d]) if d in found else None for d in GENERATOR_FILES}
-    name = os.path.basename(path)
-    direction = next((d for d in GENERATOR_FILES if f"g_{d}" in name), None)
-    model = _load_translator(path)
-    if direction is None:
-        raise UserError(f"{path} is an image-to-image generator, but its name does not say "
-                        "which way it translates: name it g_AB.keras (A -> B) or g_BA.keras "
-                        "(B -> A), as CycleGAN saves them, or pass their saved_model folder.")
-    partner = "BA" if direction == "AB" else "AB"
-    beside = os.path.join(os.path.dirname(os.path.abspath(path)), GENERATOR_FILES[partner])
-    return {direction: model, partner: _load_translator(beside) if os.path.isfile(beside)
-            else None}
-
-
-def evaluate_command(path, data=None, out=None):
-    """`--evaluate G_DIR_OR_FILE [--data DIR]`: score saved generators on the
-    test images; prints the scores, saves a grid beside them (or in `out`)."""
-    generators = load_generators(path)
-    shapes = {tuple(g.inputs[0].shape[1:]) for g in generators.values() if g is not None}
-    if len(shapes) > 1:
-        raise UserError(f"The generators in {path} take images of different shapes "
-                        f"{sorted(shapes)}: they are not the two generators of one CycleGAN run.")
-    size = shapes.pop()[0]
-    dataset = unpaired.unpaired_to_score(data, img_size=size)
-    classifiers = unpaired.digit_classifiers() if dataset.test_labels is not None else None
-    measured = unpaired.cycle_scores(generators["AB"], generators["BA"], dataset, classifiers)
-    scores = measured["scores"]
-    print(f"{path} on {len(dataset.test_A):,} testA and {len(dataset.test_B):,} testB images of "
-          f"{dataset.description} ({size}x{size}): " + (unpaired.format_scores(scores) or
-                                                          "no score (one generator, no labels)"))
-    folder = out or (path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
-    save_grid(measured, dataset, os.path.join(folder, "cyclegan_evaluation.png"), str(path))
-    return scores
-
-
 @cli.run_cli
 def main(argv=None):
     args = command_line().parse_args(argv)
     if args.evaluate:  # no training: the GPUs as asked, and no word of training
         cli.set_up_gpus(args, verbose=False)
-        return evaluate_command(args.evaluate, args.data, args.out)
+        return unpaired.evaluate_command(args.evaluate, args.data, args.out)
     strategy = cli.set_up_devices(args)
     dataset = unpaired.load_unpaired(args.data, img_size=args.img_size)
     cli.warn_if_batch_exceeds(args.batch_size, len(dataset))

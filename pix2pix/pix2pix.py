@@ -94,16 +94,13 @@ if __name__ == "__main__":
     cli.parse_before_imports(command_line)
 
 import keras
-import numpy as np
 from keras import layers, ops
 from keras.layers import Input
 from keras.models import Model
 
 from common import paired
 from common.errors import UserError
-from common.evaluation import load_generator
 from common.frozen import frozen
-from common.image_quality import save_comparison_figure
 from common.model import GANModel
 from common.precision import use_precision
 from common.training import binary_accuracy, generate, train_on_batch
@@ -346,63 +343,7 @@ class Pix2Pix(GANModel):
         """Save a grid of test pairs: rows B (G's input), G(B) and A (the target),
         with each image's PSNR against A."""
         path = os.path.join(self.out_dir, "images", f"pix2pix_{step}.png")
-        return save_grid(self.compared(), self.dataset, path, f"step {step}", self.direction)
-
-
-def save_grid(compared, dataset, path, title, direction="BtoA", columns=6):
-    """Rows: G's input, G's output, the target; one column per test pair (the
-    first `columns`), captioned with PSNR against the target."""
-    targets, inputs = dataset.test_pairs()
-    names = dataset.test_names()
-    n = min(columns, len(targets))
-    picks = np.linspace(0, len(targets) - 1, n).round().astype(int)
-    src, dst = ("B", "A") if direction == "BtoA" else ("A", "B")
-    rows = [[inputs[i] for i in picks], [compared["outputs"][i] for i in picks],
-            [targets[i] for i in picks]]
-    labels = [[f"{src} {compared['input']['psnr_images'][i]:.1f} dB" for i in picks],
-              [f"G({src}) {compared['g']['psnr_images'][i]:.1f} dB" for i in picks],
-              [f"{dst} (target)" for _ in picks]]
-    return save_comparison_figure(rows, [names[i] for i in picks], path, cell_labels=labels,
-                                  title=title)
-
-
-def load_translator(path, command="pix2pix.py --evaluate"):
-    """A saved image-to-image generator (.keras); anything else is one sentence."""
-    return load_generator(path, expects="translator", command=command)
-
-
-def evaluate_command(generator_path, data=None, out=None, direction="BtoA"):
-    """`--evaluate G.keras [--data DIR]`: score a saved generator against its input
-    on the test pairs; prints the scores, saves a grid beside G (or in `out`)."""
-    generator = load_translator(generator_path)
-    size = generator.inputs[0].shape[1]
-    dataset = paired.pairs_to_score(data, img_size=size, direction=direction)
-    compared = paired.compare_with_input(generator, dataset)
-    flat = paired.flat_scores(compared)
-    targets, _ = dataset.test_pairs()
-    print(f"{generator_path} on {len(targets)} test pairs of {dataset.description} "
-          f"({size}x{size}): {paired.format_scores(flat)}")
-    name = os.path.splitext(os.path.basename(generator_path))[0]
-    folder = out or os.path.dirname(os.path.abspath(generator_path))
-    save_grid(compared, dataset, os.path.join(folder, f"{name}_evaluation.png"),
-              f"{generator_path}", direction)
-    return flat
-
-
-def translate_command(source, generator_path, out=None, fit="resize"):
-    """`--translate IMG_OR_DIR --generator G.keras [--out DIR] [--fit tile]`:
-    common.translate writes each image translated, as NAME_pix2pix.png.
-    Returns the paths written."""
-    from common import translate
-    if not generator_path:
-        raise UserError("--translate needs the generator to translate with: add --generator "
-                        "<out>/saved_model/generator.keras from a training run.")
-    if not os.path.exists(source):
-        raise UserError(f"{source} does not exist: pass an image (.jpg/.png) or a folder of them "
-                        "to --translate.")
-    generator = load_translator(generator_path, command="pix2pix.py --translate")
-    return translate.translate_files(generator, source, generator_path, out=out,
-                                     suffix="pix2pix", fit=fit)
+        return paired.save_grid(self.compared(), self.dataset, path, f"step {step}", self.direction)
 
 
 @cli.run_cli
@@ -415,8 +356,8 @@ def main(argv=None):
     if args.evaluate or args.translate:  # no training: the GPUs as asked, and no word of training
         cli.set_up_gpus(args, verbose=False)
         if args.translate:
-            return translate_command(args.translate, args.generator, args.out, args.fit)
-        return evaluate_command(args.evaluate, args.data, args.out, args.direction)
+            return paired.translate_command(args.translate, args.generator, args.out, args.fit)
+        return paired.evaluate_command(args.evaluate, args.data, args.out, args.direction)
     strategy = cli.set_up_devices(args)
     dataset = paired.load_paired(args.data, img_size=args.img_size, direction=args.direction)
     with strategy.scope():  # one device, or every replica (common/backends/tensorflow_distribute.py)

@@ -26,7 +26,8 @@ from common import checkpoints, private, unpaired
 from common.errors import UserError
 from common.frozen import frozen
 from common.image_pool import ImagePool, query_numpy
-from cyclegan.cyclegan import CycleGAN, evaluate_command
+from common.unpaired import evaluate_command
+from cyclegan.cyclegan import CycleGAN
 from cyclegan.cyclegan import main as cyclegan_main
 from tiny import TinyCycleGAN, smooth_photo, unpaired_images
 

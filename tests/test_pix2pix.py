@@ -24,7 +24,8 @@ from test_recipes import (LOGS_TOLERANCE, STATE_TOLERANCE, compiled, float64,  #
 from common import checkpoints, paired
 from common.errors import UserError
 from common.frozen import frozen
-from pix2pix.pix2pix import Pix2Pix, evaluate_command, unet_depth
+from common.paired import evaluate_command
+from pix2pix.pix2pix import Pix2Pix, unet_depth
 from pix2pix.pix2pix import main as pix2pix_main
 from tiny import TinyPix2Pix, paired_photos, smooth_photo
 
