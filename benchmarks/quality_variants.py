@@ -26,9 +26,19 @@ from lsgan.lsgan import LSGAN
 from wgan.wgan import WGAN
 
 
-class LSGANKerasGANTargets(LSGAN):
-    """LSGAN with Keras-GAN's 0-1-1 targets (generated 0, real 1, G 1), the
-    recipe before the paper's chi^2 targets."""
+class LSGANKerasGANLearningRate(LSGAN):
+    """LSGAN (the paper's chi^2 targets) at Keras-GAN's Adam(2e-4, beta_1=0.5)
+    for D and G; the recipe has the authors' 1e-3."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for model in (self.discriminator, self.combined):
+            model.optimizer.learning_rate.assign(2e-4)
+
+
+class LSGANKerasGANTargets(LSGANKerasGANLearningRate):
+    """LSGAN with Keras-GAN's 0-1-1 targets (generated 0, real 1, G 1) and its
+    learning rate, 2e-4."""
 
     def train_step(self, imgs, noise):
         valid = ops.ones((ops.shape(imgs)[0], 1))
@@ -128,3 +138,29 @@ class WGANEveryWeightClipped(WGAN):
 
     def clipped_weights(self):
         return list(self.critic.trainable_weights)
+
+
+class INFOGANNoDropout(INFOGAN):
+    """D without Keras-GAN's Dropout(0.25) after each convolution, as the
+    paper's and the authors' D (conv 64, conv 128 with BatchNorm, FC 1024);
+    everything else as infogan.py."""
+
+    def build_discriminator(self):
+        model = super().build_discriminator()
+        body = model.get_layer("discriminator_body")
+        kept = [layer for layer in body.layers if not isinstance(layer, keras.layers.Dropout)]
+        body = keras.Sequential([Input(shape=self.img_shape), *kept], name="discriminator_body")
+        img = Input(shape=self.img_shape)
+        features = body(img)
+        validity = keras.layers.Dense(1, activation="sigmoid", name="validity")(features)
+        return Model(img, validity, name="discriminator")
+
+
+class GANLearningRate1e3(GAN):
+    """GAN at LSGAN's Adam(1e-3, beta_1=0.5) for D and G: does the learning
+    rate alone account for LSGAN's lead over GAN? (gan.py: Keras-GAN's 2e-4)"""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for model in (self.discriminator, self.combined):
+            model.optimizer.learning_rate.assign(1e-3)

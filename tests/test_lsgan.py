@@ -25,21 +25,22 @@ STEPS = 5
 class KerasGANLSGAN:
     """Keras-GAN's lsgan/lsgan.py typed out for Keras 3 with its own numbers:
     GAN's MLPs, D ending in Dense(1) without an activation, 'mse' for D and
-    for the combined model, Adam(0.0002, 0.5), and G trained on the noise D's
-    step used; but the paper's Pearson chi^2 targets (Mao et al., a = -1 for
-    generated, b = 1 for real, c = 0 for G) where Keras-GAN has 0, 1 and 1.
+    for the combined model, and G trained on the noise D's step used; but the
+    paper's Pearson chi^2 targets (Mao et al., a = -1 for generated, b = 1 for
+    real, c = 0 for G) where Keras-GAN has 0, 1 and 1, and the authors'
+    Adam(0.001, 0.5) where Keras-GAN has Adam(0.0002, 0.5).
     (One Adam per model and D frozen through common.frozen: Keras 3's two
     differences, tests/keras_gan_reference.py.)"""
 
     def __init__(self, img_shape=(28, 28, 1), latent_dim=100):
         self.img_shape, self.latent_dim = img_shape, latent_dim
         self.discriminator = self.build_discriminator()
-        self.discriminator.compile(loss='mse', optimizer=Adam(0.0002, 0.5))
+        self.discriminator.compile(loss='mse', optimizer=Adam(0.001, 0.5))
         self.generator = self.build_generator()
         z = Input(shape=(self.latent_dim,))
         valid = frozen(self.discriminator)(self.generator(z))
         self.combined = Model(z, valid)
-        self.combined.compile(loss='mse', optimizer=Adam(0.0002, 0.5))
+        self.combined.compile(loss='mse', optimizer=Adam(0.001, 0.5))
         for model in (self.generator, self.discriminator, self.combined):
             model.run_eagerly = True  # call by call, as Keras-GAN's loop
 
