@@ -164,3 +164,14 @@ class GANLearningRate1e3(GAN):
         super().__init__(*args, **kwargs)
         for model in (self.discriminator, self.combined):
             model.optimizer.learning_rate.assign(1e-3)
+
+
+class INFOGANUniformNoise(INFOGAN):
+    """G's 62 noise values uniform in [-1, 1], the authors' (openai/InfoGAN,
+    run_mnist_exp.py: `Uniform(62)`), where infogan.py draws them from
+    Keras-GAN's normal distribution; codes and the rest unchanged."""
+
+    def sample_generator_input(self, rng, batch_size):
+        gen_input = super().sample_generator_input(rng, batch_size)
+        gen_input[:, :self.latent_dim] = rng.uniform(-1, 1, (batch_size, self.latent_dim))
+        return gen_input
