@@ -240,7 +240,9 @@ class WGAN(GANModel):
 
     def clipped_weights(self):
         """The paper's w: every trainable weight of the critic but BatchNorm's
-        scale (see the module's docstring)."""
+        scale (see the module's docstring); Keras names a normalisation
+        layer's scale "gamma", so a subclass's LayerNormalization keeps its
+        scale free too."""
         return [weight for weight in self.critic.trainable_weights
                 if not weight.path.endswith("gamma")]
 
