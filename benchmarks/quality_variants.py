@@ -175,3 +175,7 @@ class INFOGANUniformNoise(INFOGAN):
         gen_input = super().sample_generator_input(rng, batch_size)
         gen_input[:, :self.latent_dim] = rng.uniform(-1, 1, (batch_size, self.latent_dim))
         return gen_input
+
+
+class INFOGANUniformNoiseNoDropout(INFOGANUniformNoise, INFOGANNoDropout):
+    """Both of the authors' choices above: uniform noise and D without Dropout."""
