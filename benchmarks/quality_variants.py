@@ -26,14 +26,20 @@ from lsgan.lsgan import LSGAN
 from wgan.wgan import WGAN
 
 
+def set_learning_rate(gan, rate):
+    """D's and the combined model's Adam both at `rate` (GAN's and LSGAN's two
+    optimizers), before any step."""
+    for model in (gan.discriminator, gan.combined):
+        model.optimizer.learning_rate.assign(rate)
+
+
 class LSGANKerasGANLearningRate(LSGAN):
     """LSGAN (the paper's chi^2 targets) at Keras-GAN's Adam(2e-4, beta_1=0.5)
     for D and G; the recipe has the authors' 1e-3."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for model in (self.discriminator, self.combined):
-            model.optimizer.learning_rate.assign(2e-4)
+        set_learning_rate(self, 2e-4)
 
 
 class LSGANKerasGANTargets(LSGANKerasGANLearningRate):
@@ -162,8 +168,7 @@ class GANLearningRate1e3(GAN):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for model in (self.discriminator, self.combined):
-            model.optimizer.learning_rate.assign(1e-3)
+        set_learning_rate(self, 1e-3)
 
 
 class INFOGANUniformNoise(INFOGAN):
