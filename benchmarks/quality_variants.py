@@ -146,22 +146,6 @@ class WGANEveryWeightClipped(WGAN):
         return list(self.critic.trainable_weights)
 
 
-class INFOGANNoDropout(INFOGAN):
-    """D without Keras-GAN's Dropout(0.25) after each convolution, as the
-    paper's and the authors' D (conv 64, conv 128 with BatchNorm, FC 1024);
-    everything else as infogan.py."""
-
-    def build_discriminator(self):
-        model = super().build_discriminator()
-        body = model.get_layer("discriminator_body")
-        kept = [layer for layer in body.layers if not isinstance(layer, keras.layers.Dropout)]
-        body = keras.Sequential([Input(shape=self.img_shape), *kept], name="discriminator_body")
-        img = Input(shape=self.img_shape)
-        features = body(img)
-        validity = keras.layers.Dense(1, activation="sigmoid", name="validity")(features)
-        return Model(img, validity, name="discriminator")
-
-
 class GANLearningRate1e3(GAN):
     """GAN at LSGAN's Adam(1e-3, beta_1=0.5) for D and G: does the learning
     rate alone account for LSGAN's lead over GAN? (gan.py: Keras-GAN's 2e-4)"""
@@ -171,16 +155,69 @@ class GANLearningRate1e3(GAN):
         set_learning_rate(self, 1e-3)
 
 
-class INFOGANUniformNoise(INFOGAN):
-    """G's 62 noise values uniform in [-1, 1], the authors' (openai/InfoGAN,
-    run_mnist_exp.py: `Uniform(62)`), where infogan.py draws them from
-    Keras-GAN's normal distribution; codes and the rest unchanged."""
+class INFOGANKerasGANNoise(INFOGAN):
+    """G's 62 noise values drawn from Keras-GAN's normal distribution, where
+    infogan.py draws the authors' uniform [-1, 1]; everything else the recipe."""
 
-    def sample_generator_input(self, rng, batch_size):
-        gen_input = super().sample_generator_input(rng, batch_size)
-        gen_input[:, :self.latent_dim] = rng.uniform(-1, 1, (batch_size, self.latent_dim))
-        return gen_input
+    def draw_noise(self, rng, n):
+        return rng.normal(0, 1, (n, self.latent_dim))
 
 
-class INFOGANUniformNoiseNoDropout(INFOGANUniformNoise, INFOGANNoDropout):
-    """Both of the authors' choices above: uniform noise and D without Dropout."""
+class INFOGANKerasGANDropout(INFOGAN):
+    """D with Keras-GAN's Dropout(0.25) after each convolution's LeakyReLU,
+    which the paper's D and infogan.py's lack; everything else the recipe."""
+
+    def build_discriminator(self):
+        body = super().build_discriminator().get_layer("discriminator_body")
+        flatten = [isinstance(layer, keras.layers.Flatten) for layer in body.layers].index(True)
+        with_dropout = []
+        for position, layer in enumerate(body.layers):
+            with_dropout.append(layer)
+            if position < flatten and isinstance(layer, keras.layers.LeakyReLU):
+                with_dropout.append(keras.layers.Dropout(0.25))
+        body = keras.Sequential([Input(shape=self.img_shape), *with_dropout],
+                                name="discriminator_body")
+        img = Input(shape=self.img_shape)
+        features = body(img)
+        validity = keras.layers.Dense(1, activation="sigmoid", name="validity")(features)
+        return Model(img, validity, name="discriminator")
+
+
+class INFOGANKerasGANNoiseAndDropout(INFOGANKerasGANNoise, INFOGANKerasGANDropout):
+    """Both of Keras-GAN's choices above, normal noise and D with Dropout:
+    infogan.py's recipe before it took the authors' two."""
+
+
+class INFOGANOneDUpdate(INFOGAN):
+    """D's real and generated batches in one update, as the authors'
+    (openai/InfoGAN: one Adam step on -mean log D(x) - mean log(1 - D(G(z))),
+    D called on each batch apart, so BatchNorm normalises each on its own);
+    infogan.py, as Keras-GAN, gives D two updates a step, one per batch.
+    `discriminator_pair` takes (real, generated) and scores both."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        real, fake = Input(shape=self.img_shape), Input(shape=self.img_shape)
+        self.discriminator_pair = Model([real, fake], {"real": self.discriminator(real),
+                                                       "fake": self.discriminator(fake)},
+                                        name="discriminator_pair")
+        self.discriminator_pair.compile(loss="binary_crossentropy",
+                                        optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+        self.discriminator_pair.optimizer.build(self.discriminator_pair.trainable_variables)
+
+    def networks(self):
+        # (INFOGAN's __init__ asks for them before discriminator_pair exists)
+        extra = ({"discriminator_pair": self.discriminator_pair}
+                 if hasattr(self, "discriminator_pair") else {})
+        return {**super().networks(), **extra}
+
+    def train_step(self, imgs, d_input, g_input):
+        valid = ops.ones((ops.shape(imgs)[0], 1))
+        gen_imgs = generate(self.generator, d_input)
+        d = train_on_batch(self.discriminator_pair, [imgs, gen_imgs],
+                           {"real": valid, "fake": 0 * valid})
+        _, code, continuous = self.split_generator_input(g_input)
+        g = train_on_batch(self.combined, g_input,
+                           {"validity": valid, "code": code, "continuous": continuous})
+        return {"d_loss": 0.5 * d["loss"], "g_loss": g["validity_loss"],
+                "q_code_loss": g["code_loss"], "q_continuous_loss": g["continuous_loss"]}

@@ -83,14 +83,15 @@ def saved_codes(generator_path, generator):
 
 def generator_input(rng, n, latent_dim, codes=None, categorical=None):
     """G's one input for `n` samples: normal noise (N, latent_dim); with
-    `codes` (see `saved_codes`) the noise, then the one-hot categorical code
-    (`categorical`: the code value of each sample; default drawn uniformly),
-    then the continuous codes uniform in [-1, 1], as InfoGAN trains on them."""
+    `codes` (see `saved_codes`) InfoGAN's, as it trains on them: the noise
+    uniform in [-1, 1], then the one-hot categorical code (`categorical`: the
+    code value of each sample; default drawn uniformly), then the continuous
+    codes uniform in [-1, 1]."""
     if codes is None:
         return rng.normal(0, 1, (n, latent_dim)).astype("float32")
     if categorical is None:
         categorical = rng.integers(0, codes["categorical"], n)
-    noise = rng.normal(0, 1, (n, codes["noise"]))
+    noise = rng.uniform(-1, 1, (n, codes["noise"]))
     one_hot = np.eye(codes["categorical"])[np.asarray(categorical)]
     continuous = rng.uniform(-1, 1, (n, codes["continuous"]))
     return np.concatenate([noise, one_hot, continuous], axis=1).astype("float32")

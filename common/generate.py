@@ -55,18 +55,28 @@ def slerp(a, b, t):
     return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
+def lerp(a, b, t):
+    """The point a fraction t of the way from a to b in a straight line."""
+    return (1 - t) * a + t * b
+
+
 def latent_walk(model, latent_dim, conditional, rng, walkers=8, stops=5, frames_per_stop=12,
                 num_classes=10, codes=None):
     """Frames of `walkers` images, each gliding through `stops` random noise
     points (conditional: the label also steps through the classes; InfoGAN's
-    `codes`: each walker keeps its categorical code value and glides through
-    the noise, its continuous codes 0)."""
-    noise_dim = codes["noise"] if codes else latent_dim
-    points = rng.normal(size=(walkers, stops + 1, noise_dim))
+    `codes`: each walker keeps its categorical code value and glides in a
+    straight line through noise uniform in [-1, 1], as InfoGAN draws it, its
+    continuous codes 0)."""
+    if codes:
+        points = rng.uniform(-1, 1, size=(walkers, stops + 1, codes["noise"]))
+        between = lerp  # a straight line stays inside the cube
+    else:
+        points = rng.normal(size=(walkers, stops + 1, latent_dim))
+        between = slerp
     frames = []
     for stop in range(stops):
         for t in np.linspace(0.0, 1.0, frames_per_stop, endpoint=False):
-            noise = np.stack([slerp(p[stop], p[stop + 1], t) for p in points]).astype("float32")
+            noise = np.stack([between(p[stop], p[stop + 1], t) for p in points]).astype("float32")
             if codes:
                 one_hot = np.eye(codes["categorical"])[np.arange(walkers) % codes["categorical"]]
                 noise = np.concatenate([noise, one_hot, np.zeros((walkers, codes["continuous"]))],

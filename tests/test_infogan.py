@@ -7,7 +7,7 @@ steps (and a changed lambda or learning rate fails that comparison); resume
 equals a straight run; the sample grid has one row per code value.
 
 The mechanics run on a small subclass (a few units and filters; BatchNorm in
-G, D's body and Q's head, Dropout in D's body, as the real networks), built
+G, D's body and Q's head, as the real networks), built
 here; the real networks are built once."""
 import json
 import os
@@ -22,7 +22,7 @@ from common.data import ArrayImages
 from common.frozen import frozen
 from common.training import compiled_step
 from conftest import (REPO, assert_frozen_d_contract, call_main, changed, run_script,
-                      snapshot, without_dropout)
+                      snapshot)
 from infogan.infogan import INFOGAN, main as infogan_main
 from tiny import stateful_layer_kinds
 
@@ -50,7 +50,7 @@ class TinyINFOGAN(INFOGAN):
 
     def build_discriminator(self):
         img = keras.Input(self.img_shape)
-        x = layers.Dropout(0.25)(layers.LeakyReLU(0.2)(layers.Conv2D(4, 4, strides=2)(img)))
+        x = layers.LeakyReLU(0.2)(layers.Conv2D(4, 4, strides=2)(img))
         x = layers.Conv2D(8, 4, strides=2, use_bias=False)(x)
         x = layers.LeakyReLU(0.2)(layers.BatchNormalization(momentum=0.8)(x))
         features = layers.Flatten()(x)
@@ -87,6 +87,11 @@ def test_real_networks_take_noise_code_and_continuous_codes_and_q_shares_ds_body
     assert noise.shape == (4, 62) and continuous.shape == (4, 2)
     np.testing.assert_array_equal(code.sum(axis=1), 1.0)  # one-hot
     assert -1 <= continuous.min() <= continuous.max() <= 1
+    # The noise is the authors' Uniform(62) in [-1, 1], not Keras-GAN's normal.
+    noise = gan.split_generator_input(gan.sample_generator_input(np.random.default_rng(0),
+                                                                 500))[0]
+    assert -1 <= noise.min() <= noise.max() <= 1
+    assert noise.std() == pytest.approx(3 ** -0.5, abs=0.01)  # a normal's would be 1
     images = gan.generator.predict(z, verbose=0)
     assert images.shape == (4, 28, 28, 1) and -1 <= images.min() <= images.max() <= 1
     assert gan.discriminator.predict(images, verbose=0).shape == (4, 1)
@@ -235,7 +240,6 @@ def training_apart(gan, reference, initial):
 
 def test_compiled_step_equals_the_papers_recipe_typed_out(tmp_path, digits):
     gan = TinyINFOGAN(dataset=digits, out_dir=str(tmp_path), seed=1)
-    without_dropout(gan.discriminator)  # the same masks on both sides, on every backend
     initial = {net.name: snapshot(net.trainable_weights)
                for net in (gan.generator, gan.discriminator, gan.q_head)}
     changed_numbers = [dict(PAPER, categorical_weight=0.8), dict(PAPER, g_learning_rate=8e-4),

@@ -36,7 +36,9 @@ def test_generator_input_lays_out_noise_one_hot_code_and_continuous_codes():
     assert set(np.unique(code)) == {0.0, 1.0} and (code.sum(axis=1) == 1).all()
     np.testing.assert_allclose(code.mean(axis=0), 0.25, atol=0.03)  # uniform over the values
     assert continuous.min() >= -1 and continuous.max() <= 1 and continuous.std() > 0.5
-    assert abs(noise.mean()) < 0.05 and noise.std() == pytest.approx(1, abs=0.05)
+    # the noise uniform in [-1, 1], as InfoGAN trains on it (a normal's std would be 1)
+    assert noise.min() >= -1 and noise.max() <= 1
+    assert abs(noise.mean()) < 0.05 and noise.std() == pytest.approx(3 ** -0.5, abs=0.02)
     chosen = evaluation.generator_input(rng, 5, 12, CODES, categorical=np.full(5, 2))
     assert (chosen[:, 8] == 1).all() and chosen[:, 6:10].sum() == 5
     plain = evaluation.generator_input(rng, 5, 12)
@@ -102,3 +104,18 @@ def test_the_training_evaluator_scores_infogan_with_its_codes(monkeypatch):
 
     evaluation.training_evaluator(n=10, classifier=object())(Stand())
     assert passed["codes"] == {"noise": 62, "categorical": 10, "continuous": 2}
+
+
+def test_walk_glides_through_uniform_noise_each_walker_keeping_its_code(monkeypatch):
+    seen = []
+    monkeypatch.setattr(generate, "generate", lambda model, noise, labels=None:
+                        seen.append(noise) or np.zeros((len(noise), 28, 28, 1), "float32"))
+    frames = generate.latent_walk(None, 12, False, np.random.default_rng(0), walkers=4, stops=2,
+                                  frames_per_stop=3, codes=CODES)
+    assert len(frames) == 6
+    drawn = np.concatenate(seen)
+    noise, code, continuous = drawn[:, :6], drawn[:, 6:10], drawn[:, 10:]
+    # inside InfoGAN's cube [-1, 1], where a slerp between normal points would leave it
+    assert noise.min() >= -1 and noise.max() <= 1 and noise.std() > 0.3
+    np.testing.assert_array_equal(code.argmax(axis=1), np.tile(np.arange(4), 6))
+    assert not continuous.any()
