@@ -187,9 +187,7 @@ class CGAN(GANModel):
     def draw_batch(self, rng, batch_size):
         """A batch of real images with their labels, the noise, and the labels
         G is asked for in its step."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        return data.labelled_batch(self.dataset, rng, batch_size, self.latent_dim,
+        return data.labelled_batch(self.training_data(), rng, batch_size, self.latent_dim,
                                    self.num_classes)
 
     def train_step(self, imgs, labels, noise, sampled_labels):

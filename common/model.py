@@ -58,6 +58,13 @@ class GANModel:
             set_random_seed(seed)
         self.rng = np.random.default_rng(seed)
 
+    def training_data(self):
+        """`dataset`, which the model's `load_data()` loads on first use when
+        none was given (its default data set)."""
+        if self.dataset is None:
+            self.dataset = self.load_data()
+        return self.dataset
+
     # ------------------------------------------------------------------
     #  What the model declares
     # ------------------------------------------------------------------

@@ -306,9 +306,7 @@ class CycleGAN(GANModel):
     def draw_batch(self, rng, batch_size):
         """Images of both domains (Keras-GAN's imgs_A, imgs_B) and, with a pool,
         each pool's random choices for this batch, all drawn with `rng`."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        imgs_A, imgs_B = self.dataset.sample(rng, batch_size)
+        imgs_A, imgs_B = self.training_data().sample(rng, batch_size)
         if not self.pool_size:
             return imgs_A, imgs_B
         return imgs_A, imgs_B, self.pool_A.draws(rng, batch_size), \
@@ -391,10 +389,8 @@ class CycleGAN(GANModel):
     def cycled(self, verbose=False):
         """Both generators on the test images (`unpaired.cycle_scores`),
         computed once per step (GANModel.measurement)."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
         return self.measurement(lambda: unpaired.cycle_scores(
-            self.g_AB, self.g_BA, self.dataset, self.classifiers(verbose)))
+            self.g_AB, self.g_BA, self.training_data(), self.classifiers(verbose)))
 
 
 def instance_normalization():

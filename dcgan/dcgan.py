@@ -166,9 +166,7 @@ class DCGAN(GANModel):
 
     def draw_batch(self, rng, batch_size):
         """A batch of real images and the noise for one step."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        imgs = self.dataset.sample(rng, batch_size)
+        imgs = self.training_data().sample(rng, batch_size)
         noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
         return imgs, noise
 

@@ -146,9 +146,7 @@ class GAN(GANModel):
     def draw_batch(self, rng, batch_size):
         """A batch of real samples, the noise of D's step and fresh noise for
         G's step (Keras-GAN's gan.py draws it anew; its DCGAN reuses D's)."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        imgs = self.dataset.sample(rng, batch_size)
+        imgs = self.training_data().sample(rng, batch_size)
         noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
         g_noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
         return imgs, noise, g_noise

@@ -4,11 +4,12 @@ Maximizing Generative Adversarial Nets"), on Keras-GAN's networks.
 
 G draws from 62 noise values, uniform in [-1, 1], and from codes it is never
 told the meaning of: a 10-way categorical code (one-hot) and 2 continuous
-codes, uniform in [-1, 1]. A network Q, which shares D's body and has a head of its own, reads
-the codes back from G's images; G and Q together maximise a lower bound of the
-mutual information between the codes and the images (the paper's L_I), so G
-has to draw each code value recognisably. Nobody tells them which value is
-which digit: on MNIST the categorical code comes to pick the digit by itself.
+codes, uniform in [-1, 1]. A network Q, which shares D's body and has a head
+of its own, reads the codes back from G's images; G and Q together maximise a
+lower bound of the mutual information between the codes and the images (the
+paper's L_I), so G has to draw each code value recognisably. Nobody tells them
+which value is which digit: on MNIST the categorical code comes to favour one
+digit per value by itself (how purely: docs/results.md, InfoGAN).
 
 Each training step trains D on a real and a generated batch (real/fake
 only), then G and Q's head through the combined model: G followed by the
@@ -250,9 +251,10 @@ class INFOGAN(GANModel):
         the input of that layer is the features Q's head reads too.
 
         Keras-GAN's layers without its Dropout (the paper's D has none),
-        and with no BatchNormalization after the Dense(1024) layer. D trains on a batch of real images, then on one of generated
-        images, and BatchNorm normalises each batch with its own statistics:
-        over a Dense layer's units (one value per image, not a map), that
+        and with no BatchNormalization after the Dense(1024) layer. D trains
+        on a batch of real images, then on one of generated images, and
+        BatchNorm normalises each batch with its own statistics: over a
+        Dense layer's units (one value per image, not a map), that
         leaves every batch, all real or all generated, the same mean and
         spread per unit, and D's score can barely tell the two apart. Tried on
         MNIST: with it after the LeakyReLU (Keras-GAN) D's accuracy stayed
@@ -318,9 +320,7 @@ class INFOGAN(GANModel):
     def draw_batch(self, rng, batch_size):
         """A batch of real images (no labels), G's inputs for D's step, and
         fresh inputs for G's step."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        imgs = self.dataset.sample(rng, batch_size)
+        imgs = self.training_data().sample(rng, batch_size)
         return (imgs, self.sample_generator_input(rng, batch_size),
                 self.sample_generator_input(rng, batch_size))
 

@@ -141,9 +141,7 @@ class LSGAN(GAN):
     def draw_batch(self, rng, batch_size):
         """A batch of real samples and the noise for one step (Keras-GAN's
         LSGAN trains G on D's noise again; its GAN draws new noise)."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        imgs = self.dataset.sample(rng, batch_size)
+        imgs = self.training_data().sample(rng, batch_size)
         noise = rng.normal(0, 1, (batch_size, self.latent_dim)).astype("float32")
         return imgs, noise
 

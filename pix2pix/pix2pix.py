@@ -278,9 +278,7 @@ class Pix2Pix(GANModel):
 
     def draw_batch(self, rng, batch_size):
         """G's targets and inputs (Keras-GAN's imgs_A, imgs_B), drawn with `rng`."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        imgs_A, imgs_B = self.dataset.sample(rng, batch_size)
+        imgs_A, imgs_B = self.training_data().sample(rng, batch_size)
         return imgs_A, imgs_B
 
     def train_step(self, imgs_A, imgs_B):
@@ -335,9 +333,8 @@ class Pix2Pix(GANModel):
     def compared(self):
         """G(B) and B against A on the test pairs (`paired.compare_with_input`),
         computed once per step (GANModel.measurement)."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        return self.measurement(lambda: paired.compare_with_input(self.generator, self.dataset))
+        return self.measurement(lambda: paired.compare_with_input(self.generator,
+                                                                  self.training_data()))
 
     def sample_images(self, step):
         """Save a grid of test pairs: rows B (G's input), G(B) and A (the target),

@@ -367,9 +367,7 @@ class SRGAN(GANModel):
         for G's step (Keras-GAN's loop loads one for each), and whether this
         step is one of the SRResNet pre-training steps (a Python bool: the
         compiled step has one graph for each phase)."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        imgs_hr, imgs_lr = self.dataset.sample(rng, batch_size)
+        imgs_hr, imgs_lr = self.training_data().sample(rng, batch_size)
         g_imgs_hr, g_imgs_lr = self.dataset.sample(rng, batch_size)
         step = int(ops.convert_to_numpy(self.combined.optimizer.iterations))
         return imgs_hr, imgs_lr, g_imgs_hr, g_imgs_lr, np.bool_(step < self.pretrain_steps)
@@ -458,10 +456,8 @@ class SRGAN(GANModel):
     def compared(self):
         """Bicubic and G against the originals on the held-out photos
         (`compare_with_bicubic`), computed once per step (GANModel.measurement)."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
         return self.measurement(lambda: compare_with_bicubic(
-            self.generator, self.dataset.test_pairs(), self.scale))
+            self.generator, self.training_data().test_pairs(), self.scale))
 
 
 

@@ -234,9 +234,8 @@ class WGAN(GANModel):
         """The arrays of one generator step: for each of the `n_critic` critic
         steps a batch of real images and of noise, laid out (batch_size,
         n_critic, ...); then fresh noise for G's step (common/wasserstein.py)."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        return critic_batches(self.dataset, rng, batch_size, self.n_critic, self.latent_dim)
+        return critic_batches(self.training_data(), rng, batch_size, self.n_critic,
+                              self.latent_dim)
 
     def clipped_weights(self):
         """The paper's w: every trainable weight of the critic but BatchNorm's

@@ -253,9 +253,8 @@ class WGANGP(GANModel):
         steps a batch of real images and of noise, laid out (batch_size,
         n_critic, ...) so that a step's arrays split by sample over devices;
         then fresh noise for G's step."""
-        if self.dataset is None:
-            self.dataset = self.load_data()
-        return critic_batches(self.dataset, rng, batch_size, self.n_critic, self.latent_dim)
+        return critic_batches(self.training_data(), rng, batch_size, self.n_critic,
+                              self.latent_dim)
 
     def train_step(self, imgs, noise, g_noise):
         """One generator step: `n_critic` critic steps, each on its own real
