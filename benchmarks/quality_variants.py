@@ -221,3 +221,28 @@ class INFOGANOneDUpdate(INFOGAN):
                            {"validity": valid, "code": code, "continuous": continuous})
         return {"d_loss": 0.5 * d["loss"], "g_loss": g["validity_loss"],
                 "q_code_loss": g["code_loss"], "q_continuous_loss": g["continuous_loss"]}
+
+
+class INFOGANPaperGenerator(INFOGAN):
+    """G as the paper's table for MNIST (and openai/InfoGAN): FC 1024 and FC
+    7x7x128, then two 4x4 transposed convolutions of stride 2 (64 filters,
+    then the image), BatchNorm before each ReLU; infogan.py has Keras-GAN's
+    upsampling followed by 4x4 convolutions, BatchNorm after the ReLU."""
+
+    def build_generator(self):
+        rows, cols = self.img_rows // 4, self.img_cols // 4
+        layers = keras.layers
+        gen_input = Input(shape=(self.input_dim,))
+        x = gen_input
+        for units in (1024, 128 * rows * cols):
+            x = layers.Dense(units)(x)
+            x = layers.BatchNormalization(momentum=0.8)(x)
+            x = layers.ReLU()(x)
+        x = layers.Reshape((rows, cols, 128))(x)
+        x = layers.Conv2DTranspose(64, kernel_size=4, strides=2, padding="same")(x)
+        x = layers.BatchNormalization(momentum=0.8)(x)
+        x = layers.ReLU()(x)
+        img = layers.Conv2DTranspose(self.channels, kernel_size=4, strides=2, padding="same",
+                                     activation="tanh")(x)
+        return Model(gen_input, img, name="generator")
+
