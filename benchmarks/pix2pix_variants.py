@@ -16,7 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # find common/
 
 
-def main():
+def _main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder")
     parser.add_argument("--d-layers", type=int, default=4,
@@ -29,13 +29,15 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
-    import keras
-    from keras import layers
-    from keras.layers import Input
-    from keras.models import Model
+    from common.cli import tensorflow_chatter_hidden
+    with tensorflow_chatter_hidden():  # as quiet as the training scripts
+        import keras
+        from keras import layers
+        from keras.layers import Input
+        from keras.models import Model
 
-    from common import paired
-    from pix2pix.pix2pix import Pix2Pix
+        from common import paired
+        from pix2pix.pix2pix import Pix2Pix
 
     class Pix2PixVariant(Pix2Pix):
         def build_discriminator(self):
@@ -59,6 +61,11 @@ def main():
         gan.combined.compile(loss=["mse", "mae"], loss_weights=[args.adversarial_weight, 100],
                              optimizer=keras.optimizers.Adam(0.0002, 0.5))
     gan.train(args.epochs, 4, 400, quiet=True)
+
+
+def main():
+    from common.cli import run_cli
+    run_cli(_main)()  # a wrong folder is one sentence and exit status 2
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ def test_benchmark_has_no_eager_column_on_tensorflow(capsys):
     ("train_step_speed.py", ["--help"], 0, "How fast is each model"),
     ("srgan_heldout.py", ["no-such-generator.keras"], 2,
      "error: benchmarks/srgan_heldout.py expects SRGAN's generator"),
+    ("pix2pix_variants.py", ["no-such-folder", "--out", "out"], 2, "error: "),
 ])
 def test_benchmarks_are_as_quiet_as_training_and_a_wrong_file_is_one_sentence(
         script, args, status, says, tmp_path):
