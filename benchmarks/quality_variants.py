@@ -246,3 +246,31 @@ class INFOGANPaperGenerator(INFOGAN):
                                      activation="tanh")(x)
         return Model(gen_input, img, name="generator")
 
+
+
+class INFOGANCodeWarmUp(INFOGAN):
+    """The information term's two lambdas raised from 0 to the recipe's in
+    `warm_up_steps // 5`-step stages (0, 0.2, 0.4, 0.6, 0.8 of them, then all),
+    so that the codes take their meaning once G draws digit-like images: in
+    the recipe Q reads the code (cross-entropy below 0.5) by step 100, when
+    G's images are blobs, and what each code value draws is settled by
+    step 1,000. Each stage is a train() of its own (a changed lambda is
+    compiled into the next step)."""
+    warm_up_steps = 1000
+
+    def train(self, epochs, batch_size=32, sample_interval=200, **options):
+        full = getattr(self, "_full_weights", None)
+        if full is None:
+            full = self._full_weights = (self.categorical_weight, self.continuous_weight)
+            self._warmed = 0
+        stage = self.warm_up_steps // 5
+        while self._warmed < self.warm_up_steps and epochs > 0:
+            share = (self._warmed // stage) / 5
+            self.categorical_weight, self.continuous_weight = (share * w for w in full)
+            steps = min(stage - self._warmed % stage, epochs)
+            super().train(steps, batch_size, sample_interval, **options)
+            self._warmed += steps
+            epochs -= steps
+        self.categorical_weight, self.continuous_weight = full
+        if epochs > 0:
+            super().train(epochs, batch_size, sample_interval, **options)
