@@ -217,6 +217,20 @@ def _header_size(path):
                         "or replace it with a .jpg or .png of a side-by-side pair.") from None
 
 
+def _smaller_than_halves(path, img_size):
+    """A hint when the halves (those of `path`, the first training pair) are
+    larger than `img_size`: shrinking them averages away fine detail and the
+    fine degradations a restoration would undo (blur, noise), which leaves G
+    less to learn (docs/pix2pix.md, "Data"). Empty otherwise."""
+    width, height = _header_size(path)
+    nearer = min(width // 2, height) // 16 * 16  # G's sides are multiples of 16
+    if nearer <= img_size:
+        return ""
+    return (f" (the halves of {os.path.basename(path)} are {width // 2}x{height}: shrinking them "
+            f"averages fine detail and noise away, leaving G less to restore; --img-size "
+            f"{nearer} keeps more of them, slower)")
+
+
 def _split_folder(folder, name):
     paths = data._image_files(os.path.join(folder, name))
     for path in paths:
@@ -274,7 +288,8 @@ def load_paired(folder=None, img_size=64, direction="BtoA", verbose=True):
             "A (left half) into B (right half)"
         print(f"Pairs: {len(train):,} in {os.path.join(folder, 'train')} to train on, "
               f"{min(len(test), MAX_TEST_IMAGES):,} of {os.path.join(folder, test_name)} scored; "
-              f"G turns {roles}, each half resized to {img_size}x{img_size}.")
+              f"G turns {roles}, each half resized to {img_size}x{img_size}"
+              f"{_smaller_than_halves(train[0], img_size)}.")
     return PairedImages("folder", train, test, img_size, direction, description=folder)
 
 

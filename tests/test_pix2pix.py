@@ -374,6 +374,20 @@ def test_folder_pairs_split_halves_and_direction(tmp_path):
     assert len(targets) == 1
 
 
+def test_halves_larger_than_img_size_get_a_hint_to_train_nearer_their_size(tmp_path, capsys):
+    # Shrinking 40x40 halves to 16 averages a fine degradation away: the
+    # loader says so once, with the --img-size that keeps more of them.
+    write_pairs(tmp_path / "train", 2, size=(40, 80))
+    write_pairs(tmp_path / "test", 1, size=(40, 80))
+    paired.load_paired(str(tmp_path), img_size=16)
+    message = capsys.readouterr().out
+    assert "each half resized to 16x16 (the halves of 000.png are 40x40" in message
+    assert "--img-size 32 keeps more of them" in message
+    paired.load_paired(str(tmp_path), img_size=48)  # enlarged: nothing is averaged away
+    message = capsys.readouterr().out
+    assert message.rstrip().endswith("each half resized to 48x48.")
+
+
 def test_training_pairs_are_flipped_together(tmp_path):
     from PIL import Image
     os.makedirs(tmp_path / "train")
