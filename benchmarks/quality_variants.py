@@ -274,3 +274,13 @@ class INFOGANCodeWarmUp(INFOGAN):
         self.categorical_weight, self.continuous_weight = full
         if epochs > 0:
             super().train(epochs, batch_size, sample_interval, **options)
+
+
+class INFOGANFasterD(INFOGAN):
+    """D's Adam at 4e-4, twice the paper's 2e-4 (G and Q's head stay at 1e-3):
+    does D learning digits sooner, before the codes settle, leave each code
+    value purer? Everything else the recipe."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.discriminator.optimizer.learning_rate.assign(4e-4)
