@@ -217,7 +217,7 @@ def _header_size(path):
                         "or replace it with a .jpg or .png of a side-by-side pair.") from None
 
 
-def _smaller_than_halves(path, img_size):
+def _shrink_hint(path, img_size):
     """A hint when the halves (those of `path`, the first training pair) are
     larger than `img_size`: shrinking them averages away fine detail and the
     fine degradations a restoration would undo (blur, noise), which leaves G
@@ -289,7 +289,7 @@ def load_paired(folder=None, img_size=64, direction="BtoA", verbose=True):
         print(f"Pairs: {len(train):,} in {os.path.join(folder, 'train')} to train on, "
               f"{min(len(test), MAX_TEST_IMAGES):,} of {os.path.join(folder, test_name)} scored; "
               f"G turns {roles}, each half resized to {img_size}x{img_size}"
-              f"{_smaller_than_halves(train[0], img_size)}.")
+              f"{_shrink_hint(train[0], img_size)}.")
     return PairedImages("folder", train, test, img_size, direction, description=folder)
 
 

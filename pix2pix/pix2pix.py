@@ -197,10 +197,6 @@ class Pix2Pix(GANModel):
                 "direction": self.direction, "input_skip": self.input_skip,
                 "data": getattr(self.dataset, "source", None)}
 
-    def saved_networks(self, final):
-        """G at every interval; at the end also D (the PatchGAN)."""
-        return super().saved_networks(final)
-
     def build_generator(self):
         """U-Net Generator"""
 
