@@ -51,16 +51,18 @@ def parse_value(text):
     return text
 
 
-def code_purity(gan, classifier, per_value=1000, seed=1234):
+def code_purity(gan, classifier, per_value=1000, seed=1234, generator=None):
     """InfoGAN: for each categorical code value, the most common digit among
-    `per_value` samples (random noise and continuous codes) and its share."""
+    `per_value` samples (random noise and continuous codes) of `generator`
+    (default: the model's) and its share."""
     import numpy as np
+    generator = generator or gan.generator
     rng = np.random.default_rng(seed)
     rows = []
     for k in range(gan.num_classes):
         z = gan.sample_generator_input(rng, per_value)
         z[:, gan.latent_dim:gan.latent_dim + gan.num_classes] = np.eye(gan.num_classes)[k]
-        images = gan.generator.predict(z, verbose=0, batch_size=500)
+        images = generator.predict(z, verbose=0, batch_size=500)
         _, p = classifier.features_and_probabilities(images)
         counts = np.bincount(p.argmax(1), minlength=10)
         rows.append((int(counts.argmax()), float(counts.max() / per_value)))
@@ -92,16 +94,12 @@ def main(argv=None):
 
     import importlib
 
-    import numpy as np
     if args.threads:
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    import keras
-
     from common import data
     from common.classifier import load_classifier
-    from common.evaluation import score_generator
 
     data._online = lambda *a, **k: False  # the offline digits, whatever the network says
     images = data.load_mnist()[0]
@@ -123,33 +121,47 @@ def main(argv=None):
                       quiet=True)
             done = steps
             seconds = time.time() - start
-            generator = gan.generator
-            if args.model == "infogan":
-                # score_generator draws the noise; InfoGAN's one input holds codes too
-                z = gan.sample_generator_input(np.random.default_rng(0), args.n)
-                feats, p = classifier.features_and_probabilities(
-                    generator.predict(z, verbose=0, batch_size=500))
-                scores = classifier.score(feats, p)
-                scores.update(code_purity(gan, classifier))
-            else:
-                scores = score_generator(generator, n=args.n, classifier=classifier)
-            row = {"model": args.model, "tag": args.tag, "seed": seed, "steps": steps,
-                   "batch_size": args.batch_size, "set": extra, "train_seconds": round(seconds),
-                   "backend": keras.backend.backend(), "folder": folder,
-                   **{k: (round(v, 2) if isinstance(v, float) else v)
-                      for k, v in scores.items()}}
-            with open(os.path.join(args.out, "scores.jsonl"), "a") as handle:
-                handle.write(json.dumps(row) + "\n")
-            shares = " ".join(f"{s:.2f}" for s in scores["class_shares"])
-            line = (f"| {args.model}{args.tag} | {seed} | {steps:,} | {args.batch_size} | "
-                    f"{scores['frechet_distance']:.2f} | {scores['mnist_score']:.2f} | "
-                    f"{scores['classes']}/10 | {shares} |")
-            if args.model == "infogan":
-                per = ", ".join(f"{k}: {d} ({s:.2f})"
-                                for k, (d, s) in enumerate(scores["purity_per_value"]))
-                line += (f" purity {scores['purity_mean']:.3f} (lowest "
-                         f"{scores['purity_min']:.3f}, {scores['purity_digits']} digits) | {per} |")
-            print(line + f" {round(seconds)} s", flush=True)
+            # A variant may keep other generators beside G (running averages
+            # of its weights): each is scored too, its label added to the tag.
+            for label, generator in [("", gan.generator),
+                                     *getattr(gan, "scored_also", {}).items()]:
+                score_one(args, gan, generator, label, classifier, seed, steps, seconds,
+                          extra, folder)
+
+
+def score_one(args, gan, generator, label, classifier, seed, steps, seconds, extra, folder):
+    """Score one generator of a run; append its JSON line and print its row."""
+    import keras
+    import numpy as np
+
+    from common.evaluation import score_generator
+    tag = args.tag + label
+    if args.model == "infogan":
+        # score_generator draws the noise; InfoGAN's one input holds codes too
+        z = gan.sample_generator_input(np.random.default_rng(0), args.n)
+        feats, p = classifier.features_and_probabilities(
+            generator.predict(z, verbose=0, batch_size=500))
+        scores = classifier.score(feats, p)
+        scores.update(code_purity(gan, classifier, generator=generator))
+    else:
+        scores = score_generator(generator, n=args.n, classifier=classifier)
+    row = {"model": args.model, "tag": tag, "seed": seed, "steps": steps,
+           "batch_size": args.batch_size, "set": extra, "train_seconds": round(seconds),
+           "backend": keras.backend.backend(), "folder": folder,
+           **{k: (round(v, 2) if isinstance(v, float) else v)
+              for k, v in scores.items()}}
+    with open(os.path.join(args.out, "scores.jsonl"), "a") as handle:
+        handle.write(json.dumps(row) + "\n")
+    shares = " ".join(f"{s:.2f}" for s in scores["class_shares"])
+    line = (f"| {args.model}{tag} | {seed} | {steps:,} | {args.batch_size} | "
+            f"{scores['frechet_distance']:.2f} | {scores['mnist_score']:.2f} | "
+            f"{scores['classes']}/10 | {shares} |")
+    if args.model == "infogan":
+        per = ", ".join(f"{k}: {d} ({s:.2f})"
+                        for k, (d, s) in enumerate(scores["purity_per_value"]))
+        line += (f" purity {scores['purity_mean']:.3f} (lowest "
+                 f"{scores['purity_min']:.3f}, {scores['purity_digits']} digits) | {per} |")
+    print(line + f" {round(seconds)} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras
+import numpy as np
 from keras import ops
 from keras.layers import Input
 from keras.models import Model
@@ -284,3 +285,81 @@ class INFOGANFasterD(INFOGAN):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.discriminator.optimizer.learning_rate.assign(4e-4)
+
+
+class INFOGANAveragedGenerator(INFOGAN):
+    """The recipe, trained exactly as infogan.py trains it, with two running
+    averages of G's weights beside it (decays 0.99 and 0.999, BatchNorm's
+    moving statistics averaged with them, the decay ramped up as
+    min(decay, (1 + t) / (10 + t)) so the random start fades at once):
+    `scored_also` hands them to benchmarks/quality.py, which scores each
+    beside G itself, on the one run."""
+    decays = (0.99, 0.999)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.averages = {}
+        for decay in self.decays:
+            average = keras.models.clone_model(self.generator)
+            average.set_weights(self.generator.get_weights())
+            self.averages[decay] = average
+        self.average_updates = keras.Variable(0.0, trainable=False, name="average_updates")
+
+    @property
+    def scored_also(self):
+        return {f"_ema{decay}": average for decay, average in self.averages.items()}
+
+    def train_step(self, *batch):
+        losses = super().train_step(*batch)
+        t = self.average_updates
+        for decay, average in self.averages.items():
+            rate = ops.minimum(decay, t / (t + 1.0))
+            for kept, live in zip(average.variables, self.generator.variables):
+                kept.assign(rate * kept + (1.0 - rate) * ops.cast(live, kept.dtype))
+        t.assign(t + 1.0)
+        return losses
+
+
+class INFOGANBalancedCodes(INFOGAN):
+    """Each batch's categorical codes as evenly spread over the ten values as
+    its size allows (32: each value 3 times, two of them a 4th), in random
+    order, where the recipe draws each independently (a batch of 32 holds a
+    value 0 to 8 times). Each code is still uniform over the ten values; what
+    changes is that G's BatchNorm, whose batch mean takes in the codes' share
+    of the first layer, sees the same mix of codes in every batch."""
+
+    def sample_generator_input(self, rng, batch_size):
+        gen_input = super().sample_generator_input(rng, batch_size)
+        values = rng.permutation(np.resize(rng.permutation(self.num_classes), batch_size))
+        gen_input[:, self.latent_dim:self.latent_dim + self.num_classes] = \
+            np.eye(self.num_classes)[values]
+        return gen_input
+
+
+class INFOGANNoisyQ(INFOGAN):
+    """Q reads the codes from G's images with Gaussian noise added (standard
+    deviation `q_noise`, in the images' [-1, 1]; in training only), D's
+    verdict from the images as they are. Two code values of one recipe run
+    can draw near-identical rows that Q still tells apart (its cross-entropy
+    near 0.02): a faint mark in the pixels is enough for Q, so G need not
+    draw the values differently. Noise on Q's input drowns faint marks, so
+    the difference Q reads has to be one of shape."""
+    q_noise = 0.3
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        gen_input = Input(shape=(self.input_dim,))
+        img = self.generator(gen_input)
+        features = self.discriminator.get_layer("validity").input
+        d_with_features = frozen(Model(self.discriminator.inputs,
+                                       [self.discriminator.outputs[0], features],
+                                       name="discriminator_with_features"))
+        validity, _ = d_with_features(img)
+        _, noisy_features = d_with_features(keras.layers.GaussianNoise(self.q_noise)(img))
+        code, continuous = self.q_head(noisy_features)
+        self.combined = Model(gen_input, {"validity": validity, "code": code,
+                                          "continuous": continuous}, name="combined")
+        self.combined.compile(loss={"validity": "binary_crossentropy",
+                                    "code": self.categorical_code_loss,
+                                    "continuous": self.continuous_code_loss},
+                              optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
