@@ -69,7 +69,21 @@ class LSGANKerasGANTargetsFreshNoise(LSGANKerasGANTargets):
         return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]), "g_loss": g["loss"]}
 
 
-class INFOGANAuthorsSplit(INFOGAN):
+class INFOGANIndependentCodes(INFOGAN):
+    """The recipe with each sample's categorical code value drawn on its own,
+    as the paper and Keras-GAN draw it: infogan.py before it balanced each
+    batch's codes. The tables measured before then (docs/results.md,
+    InfoGAN) are made again with it, and the InfoGAN variants below build on
+    it, so that their commands make their tables again."""
+
+    def sample_generator_input(self, rng, batch_size):
+        noise = self.draw_noise(rng, batch_size)
+        code = np.eye(self.num_classes)[rng.integers(0, self.num_classes, batch_size)]
+        continuous = rng.uniform(-1, 1, (batch_size, self.continuous_dim))
+        return np.concatenate([noise, code, continuous], axis=1).astype("float32")
+
+
+class INFOGANAuthorsSplit(INFOGANIndependentCodes):
     """The information term split as in the authors' code (openai/InfoGAN,
     infogan_trainer.py): D's optimizer minimises D's loss - lambda * L_I over
     D's body and Q's head; G's optimizer minimises G's loss - lambda * L_I
@@ -119,7 +133,7 @@ class INFOGANAuthorsSplit(INFOGAN):
                 "q_continuous_loss": q["continuous_loss"]}
 
 
-class INFOGANBodyThroughCombined(INFOGAN):
+class INFOGANBodyThroughCombined(INFOGANIndependentCodes):
     """D's body trained by the information term inside the combined model, at
     G's Adam(1e-3): the combined model reads Q's features from D's body
     itself (not frozen), its real/fake score from the frozen D."""
@@ -156,7 +170,7 @@ class GANLearningRate1e3(GAN):
         set_learning_rate(self, 1e-3)
 
 
-class INFOGANKerasGANNoise(INFOGAN):
+class INFOGANKerasGANNoise(INFOGANIndependentCodes):
     """G's 62 noise values drawn from Keras-GAN's normal distribution, where
     infogan.py draws the authors' uniform [-1, 1]; everything else the recipe."""
 
@@ -164,7 +178,7 @@ class INFOGANKerasGANNoise(INFOGAN):
         return rng.normal(0, 1, (n, self.latent_dim))
 
 
-class INFOGANKerasGANDropout(INFOGAN):
+class INFOGANKerasGANDropout(INFOGANIndependentCodes):
     """D with Keras-GAN's Dropout(0.25) after each convolution's LeakyReLU,
     which the paper's D and infogan.py's lack; everything else the recipe."""
 
@@ -189,7 +203,7 @@ class INFOGANKerasGANNoiseAndDropout(INFOGANKerasGANNoise, INFOGANKerasGANDropou
     infogan.py's recipe before it took the authors' two."""
 
 
-class INFOGANOneDUpdate(INFOGAN):
+class INFOGANOneDUpdate(INFOGANIndependentCodes):
     """D's real and generated batches in one update, as the authors'
     (openai/InfoGAN: one Adam step on -mean log D(x) - mean log(1 - D(G(z))),
     D called on each batch apart, so BatchNorm normalises each on its own);
@@ -224,7 +238,7 @@ class INFOGANOneDUpdate(INFOGAN):
                 "q_code_loss": g["code_loss"], "q_continuous_loss": g["continuous_loss"]}
 
 
-class INFOGANPaperGenerator(INFOGAN):
+class INFOGANPaperGenerator(INFOGANIndependentCodes):
     """G as the paper's table for MNIST (and openai/InfoGAN): FC 1024 and FC
     7x7x128, then two 4x4 transposed convolutions of stride 2 (64 filters,
     then the image), BatchNorm before each ReLU; infogan.py has Keras-GAN's
@@ -249,7 +263,7 @@ class INFOGANPaperGenerator(INFOGAN):
 
 
 
-class INFOGANCodeWarmUp(INFOGAN):
+class INFOGANCodeWarmUp(INFOGANIndependentCodes):
     """The information term's two lambdas raised from 0 to the recipe's in
     `warm_up_steps // 5`-step stages (0, 0.2, 0.4, 0.6, 0.8 of them, then all),
     so that the codes take their meaning once G draws digit-like images: in
@@ -277,7 +291,7 @@ class INFOGANCodeWarmUp(INFOGAN):
             super().train(epochs, batch_size, sample_interval, **options)
 
 
-class INFOGANFasterD(INFOGAN):
+class INFOGANFasterD(INFOGANIndependentCodes):
     """D's Adam at 4e-4, twice the paper's 2e-4 (G and Q's head stay at 1e-3):
     does D learning digits sooner, before the codes settle, leave each code
     value purer? Everything else the recipe."""
@@ -287,7 +301,7 @@ class INFOGANFasterD(INFOGAN):
         self.discriminator.optimizer.learning_rate.assign(4e-4)
 
 
-class INFOGANAveragedGenerator(INFOGAN):
+class INFOGANAveragedGenerator(INFOGANIndependentCodes):
     """The recipe, trained exactly as infogan.py trains it, with two running
     averages of G's weights beside it (decays 0.99 and 0.999, BatchNorm's
     moving statistics averaged with them, the decay ramped up as
@@ -320,13 +334,15 @@ class INFOGANAveragedGenerator(INFOGAN):
         return losses
 
 
-class INFOGANBalancedCodes(INFOGAN):
+class INFOGANBalancedCodes(INFOGANIndependentCodes):
     """Each batch's categorical codes as evenly spread over the ten values as
     its size allows (32: each value 3 times, two of them a 4th), in random
-    order, where the recipe draws each independently (a batch of 32 holds a
+    order, where the paper draws each independently (a batch of 32 holds a
     value 0 to 8 times). Each code is still uniform over the ten values; what
     changes is that G's BatchNorm, whose batch mean takes in the codes' share
-    of the first layer, sees the same mix of codes in every batch."""
+    of the first layer, sees the same mix of codes in every batch. What
+    infogan.py now does (`balanced_codes`), with the random numbers drawn in
+    another order (the independent codes first, then replaced)."""
 
     def sample_generator_input(self, rng, batch_size):
         gen_input = super().sample_generator_input(rng, batch_size)
@@ -336,7 +352,7 @@ class INFOGANBalancedCodes(INFOGAN):
         return gen_input
 
 
-class INFOGANNoisyQ(INFOGAN):
+class INFOGANNoisyQ(INFOGANIndependentCodes):
     """Q reads the codes from G's images with Gaussian noise added (standard
     deviation `q_noise`, in the images' [-1, 1]; in training only), D's
     verdict from the images as they are. Two code values of one recipe run

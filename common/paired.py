@@ -44,6 +44,8 @@ from common.image_quality import save_comparison_figure
 
 DIRECTIONS = ("BtoA", "AtoB")
 MIN_PAIR_ASPECT = 1.5       # width / height of a side-by-side pair file, at least
+OFFLINE_SIZE = 64           # the offline task's side
+MAX_OWN_SIZE = 128          # a folder's halves train at their own side up to this (CPU time)
 MAX_TEST_IMAGES = 200       # test images scored (the first, sorted by name)
 BLUR_SIGMA = 1.5            # the offline task's degradation
 NOISE_LEVELS = 12.0
@@ -217,6 +219,18 @@ def _header_size(path):
                         "or replace it with a .jpg or .png of a side-by-side pair.") from None
 
 
+def own_size(path):
+    """The side a folder's pairs train at when no --img-size is given: that
+    of the halves of `path` (the first training pair), rounded down to a
+    multiple of 16 (G halves it 4 times and more), at least 16 and at most
+    MAX_OWN_SIZE. Shrunk further, a fine degradation (slight blur, noise) is
+    averaged away with the detail, and G has little left to restore
+    (docs/results.md, "At the pairs' own size"); beyond 128 a CPU step takes
+    long (--img-size asks for it)."""
+    width, height = _header_size(path)
+    return max(16, min(min(width // 2, height) // 16 * 16, MAX_OWN_SIZE))
+
+
 def _shrink_hint(path, img_size):
     """A hint when the halves (those of `path`, the first training pair) are
     larger than `img_size`: shrinking them averages away fine detail and the
@@ -238,12 +252,14 @@ def _split_folder(folder, name):
     return paths
 
 
-def load_paired(folder=None, img_size=64, direction="BtoA", verbose=True):
+def load_paired(folder=None, img_size=None, direction="BtoA", verbose=True):
     """The data set for pix2pix: a folder in the pix2pix layout, or (None) the
-    offline restoration task; see the module's docstring."""
+    offline restoration task; see the module's docstring. `img_size` None:
+    the folder's halves' own side (`own_size`), or the offline task's 64."""
     if direction not in DIRECTIONS:
         raise UserError(f"--direction is BtoA or AtoB, not {direction}.")
     if folder is None:
+        img_size = img_size or OFFLINE_SIZE
         if direction != "BtoA":
             raise UserError("The offline task (no --data) restores degraded photos, B into A: "
                             "--direction AtoB needs a folder of pairs given with --data.")
@@ -283,13 +299,19 @@ def load_paired(folder=None, img_size=64, direction="BtoA", verbose=True):
         if not paths:
             raise UserError(f"Folder {os.path.join(folder, name)} holds no .jpg or .png images: "
                             "put the side-by-side pairs there.")
+    own = own_size(train[0])
+    size = f"{img_size or own}x{img_size or own}"
+    size = (f"each half at {size}, its own size (rounded down to a multiple of 16 where it "
+            "is not one; --img-size changes it)"
+            if img_size in (None, own) and not _shrink_hint(train[0], own)
+            else f"each half resized to {size}{_shrink_hint(train[0], img_size or own)}")
+    img_size = img_size or own
     if verbose:
         roles = "B (right half) into A (left half)" if direction == "BtoA" else \
             "A (left half) into B (right half)"
         print(f"Pairs: {len(train):,} in {os.path.join(folder, 'train')} to train on, "
               f"{min(len(test), MAX_TEST_IMAGES):,} of {os.path.join(folder, test_name)} scored; "
-              f"G turns {roles}, each half resized to {img_size}x{img_size}"
-              f"{_shrink_hint(train[0], img_size)}.")
+              f"G turns {roles}, {size}.")
     return PairedImages("folder", train, test, img_size, direction, description=folder)
 
 

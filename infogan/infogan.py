@@ -35,6 +35,10 @@ Where this file follows the paper rather than Keras-GAN's infogan.py:
     head (the paper's MNIST settings; Keras-GAN: 2e-4 for both);
   - D trains on whole batches of real and of generated images (Keras-GAN:
     half batches);
+  - each batch holds the categorical code's values as evenly as its size
+    allows, in random order (the paper and Keras-GAN draw each sample's value
+    independently): each value stays equally likely, and the code's purity
+    rose faster (docs/results.md, InfoGAN, "Balanced codes");
   - the noise is uniform in [-1, 1] (the authors' `Uniform(62)`; Keras-GAN:
     normal), and D has no Dropout (the paper's and the authors' D; Keras-GAN
     has Dropout(0.25) after each convolution). Each alone left the code as
@@ -299,12 +303,25 @@ class INFOGAN(GANModel):
         return rng.uniform(-1, 1, (n, self.latent_dim))
 
     def sample_generator_input(self, rng, batch_size):
-        """G's inputs (batch_size, input_dim): the noise, a uniformly drawn
-        one-hot categorical code, continuous codes uniform in [-1, 1]."""
+        """G's inputs (batch_size, input_dim): the noise, a one-hot categorical
+        code, continuous codes uniform in [-1, 1]. Each sample's code is
+        uniform over the values, and a batch holds them as evenly as its size
+        allows (`balanced_codes`)."""
         noise = self.draw_noise(rng, batch_size)
-        code = np.eye(self.num_classes)[rng.integers(0, self.num_classes, batch_size)]
+        code = np.eye(self.num_classes)[self.balanced_codes(rng, batch_size)]
         continuous = rng.uniform(-1, 1, (batch_size, self.continuous_dim))
         return np.concatenate([noise, code, continuous], axis=1).astype("float32")
+
+    def balanced_codes(self, rng, n):
+        """n categorical code values, each value floor(n / 10) or one more
+        times (at batch 32: each 3 times, two of them 4), in random order; the
+        values with one more are drawn at random, so each sample's value is
+        uniform. The paper draws each value independently (a batch of 32 then
+        holds a value 0 to 8 times): G's BatchNorm, whose batch mean takes in
+        the codes' part of its first layer, then sees another mix of codes in
+        every batch. Balanced, the code's purity rose faster on six seeds
+        (docs/results.md, InfoGAN, "Balanced codes")."""
+        return rng.permutation(np.resize(rng.permutation(self.num_classes), n))
 
     def split_generator_input(self, gen_input):
         """(noise, one-hot code, continuous codes) of G's inputs."""

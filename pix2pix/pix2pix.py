@@ -42,8 +42,8 @@ from common import cli
 
 def command_line():
     """Pix2Pix's flags: the shared ones (common/cli.py) and its own. The
-    defaults are a CPU recipe (64x64, batch 4); Keras-GAN's 256x256 with
-    batch 1 is in the docstring."""
+    defaults are a CPU recipe (64x64 offline, a folder's own size up to 128,
+    batch 4); Keras-GAN's 256x256 with batch 1 is in the docstring."""
     parser = cli.model_arguments(__doc__.split("\n\n")[0], epochs=2000, batch_size=4,
                                  sample_interval=200, datasets=["pairs"], latent_dim=None,
                                  eval_datasets=["pairs"],
@@ -55,9 +55,11 @@ def command_line():
     parser._option_string_actions["--eval-interval"].help = (
         "steps between scores of G against its input on the test pairs (PSNR, SSIM, L1) in "
         "history.csv (default: --sample-interval)")
-    parser.add_argument("--img-size", type=cli.positive_int, default=64,
+    parser.add_argument("--img-size", type=cli.positive_int, default=None,
                         help="side of the square images (each half of a pair is resized to it; "
-                             "a multiple of 16). Keras-GAN: 256")
+                             "a multiple of 16). Default: with --data, the halves' own side "
+                             "rounded down to a multiple of 16, at most 128; the offline task's "
+                             "64. Keras-GAN: 256")
     parser.add_argument("--direction", choices=["BtoA", "AtoB"], default="BtoA",
                         help="BtoA: G turns the right half into the left (Keras-GAN); AtoB: "
                              "the left into the right")

@@ -388,6 +388,28 @@ def test_halves_larger_than_img_size_get_a_hint_to_train_nearer_their_size(tmp_p
     assert message.rstrip().endswith("each half resized to 48x48.")
 
 
+def test_a_folder_trains_at_its_halves_own_size_unless_told(tmp_path, capsys):
+    # Without --img-size a folder's halves keep their side, rounded down to a
+    # multiple of 16 and at most 128 (shrunk further, a fine degradation is
+    # averaged away: docs/results.md, "At the pairs' own size").
+    write_pairs(tmp_path / "small" / "train", 2, size=(40, 80))
+    write_pairs(tmp_path / "small" / "test", 1, size=(40, 80))
+    assert paired.load_paired(str(tmp_path / "small")).shape == (32, 32, 3)
+    message = capsys.readouterr().out
+    assert "each half at 32x32, its own size (rounded down" in message
+    write_pairs(tmp_path / "large" / "train", 1, size=(300, 600))
+    write_pairs(tmp_path / "large" / "test", 1, size=(300, 600))
+    data = paired.load_paired(str(tmp_path / "large"))
+    assert data.shape == (paired.MAX_OWN_SIZE, paired.MAX_OWN_SIZE, 3) == (128, 128, 3)
+    assert data.test_pairs()[0].shape == (1, 128, 128, 3)
+    message = capsys.readouterr().out
+    assert "each half resized to 128x128 (the halves of 000.png are 300x300" in message
+    assert "--img-size 288 keeps more of them" in message
+    # Asked for, a size is kept; the offline task stays at 64.
+    assert paired.load_paired(str(tmp_path / "large"), img_size=48).shape == (48, 48, 3)
+    assert paired.load_paired(None, verbose=False).shape == (64, 64, 3)
+
+
 def test_training_pairs_are_flipped_together(tmp_path):
     from PIL import Image
     os.makedirs(tmp_path / "train")
