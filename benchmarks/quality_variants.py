@@ -69,6 +69,19 @@ class LSGANKerasGANTargetsFreshNoise(LSGANKerasGANTargets):
         return {"d_loss": 0.5 * (d_real["loss"] + d_fake["loss"]), "g_loss": g["loss"]}
 
 
+def combined_model(gan, gen_input, validity, code, continuous):
+    """InfoGAN's combined model from G's input to D's verdict and Q's two
+    heads, compiled as infogan.py compiles its own: the variants that
+    rebuild it wire its inside differently."""
+    combined = Model(gen_input, {"validity": validity, "code": code,
+                                 "continuous": continuous}, name="combined")
+    combined.compile(loss={"validity": "binary_crossentropy",
+                           "code": gan.categorical_code_loss,
+                           "continuous": gan.continuous_code_loss},
+                     optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+    return combined
+
+
 class INFOGANIndependentCodes(INFOGAN):
     """The recipe with each sample's categorical code value drawn on its own,
     as the paper and Keras-GAN draw it: infogan.py before it balanced each
@@ -144,12 +157,7 @@ class INFOGANBodyThroughCombined(INFOGANIndependentCodes):
         img = self.generator(gen_input)
         validity = frozen(self.discriminator)(img)
         code, continuous = self.q_head(self.discriminator.get_layer("discriminator_body")(img))
-        self.combined = Model(gen_input, {"validity": validity, "code": code,
-                                          "continuous": continuous}, name="combined")
-        self.combined.compile(loss={"validity": "binary_crossentropy",
-                                    "code": self.categorical_code_loss,
-                                    "continuous": self.continuous_code_loss},
-                              optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+        self.combined = combined_model(self, gen_input, validity, code, continuous)
 
 
 class WGANEveryWeightClipped(WGAN):
@@ -373,9 +381,4 @@ class INFOGANNoisyQ(INFOGANIndependentCodes):
         validity, _ = d_with_features(img)
         _, noisy_features = d_with_features(keras.layers.GaussianNoise(self.q_noise)(img))
         code, continuous = self.q_head(noisy_features)
-        self.combined = Model(gen_input, {"validity": validity, "code": code,
-                                          "continuous": continuous}, name="combined")
-        self.combined.compile(loss={"validity": "binary_crossentropy",
-                                    "code": self.categorical_code_loss,
-                                    "continuous": self.continuous_code_loss},
-                              optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+        self.combined = combined_model(self, gen_input, validity, code, continuous)
