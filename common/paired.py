@@ -300,18 +300,18 @@ def load_paired(folder=None, img_size=None, direction="BtoA", verbose=True):
             raise UserError(f"Folder {os.path.join(folder, name)} holds no .jpg or .png images: "
                             "put the side-by-side pairs there.")
     own = own_size(train[0])
-    size = f"{img_size or own}x{img_size or own}"
-    size = (f"each half at {size}, its own size (rounded down to a multiple of 16 where it "
-            "is not one; --img-size changes it)"
-            if img_size in (None, own) and not _shrink_hint(train[0], own)
-            else f"each half resized to {size}{_shrink_hint(train[0], img_size or own)}")
+    width, height = _header_size(train[0])
+    at_own_size = img_size in (None, own) and own == min(width // 2, height) // 16 * 16
     img_size = img_size or own
+    sizing = (f"each half at {img_size}x{img_size}, its own size (rounded down to a multiple "
+              "of 16 where it is not one; --img-size changes it)" if at_own_size else
+              f"each half resized to {img_size}x{img_size}{_shrink_hint(train[0], img_size)}")
     if verbose:
         roles = "B (right half) into A (left half)" if direction == "BtoA" else \
             "A (left half) into B (right half)"
         print(f"Pairs: {len(train):,} in {os.path.join(folder, 'train')} to train on, "
               f"{min(len(test), MAX_TEST_IMAGES):,} of {os.path.join(folder, test_name)} scored; "
-              f"G turns {roles}, {size}.")
+              f"G turns {roles}, {sizing}.")
     return PairedImages("folder", train, test, img_size, direction, description=folder)
 
 

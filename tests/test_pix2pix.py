@@ -405,6 +405,11 @@ def test_a_folder_trains_at_its_halves_own_size_unless_told(tmp_path, capsys):
     message = capsys.readouterr().out
     assert "each half resized to 128x128 (the halves of 000.png are 300x300" in message
     assert "--img-size 288 keeps more of them" in message
+    # Halves smaller than 16 are enlarged to G's smallest side, and said so.
+    write_pairs(tmp_path / "tiny" / "train", 1, size=(10, 20))
+    write_pairs(tmp_path / "tiny" / "test", 1, size=(10, 20))
+    assert paired.load_paired(str(tmp_path / "tiny")).shape == (16, 16, 3)
+    assert capsys.readouterr().out.rstrip().endswith("each half resized to 16x16.")
     # Asked for, a size is kept; the offline task stays at 64.
     assert paired.load_paired(str(tmp_path / "large"), img_size=48).shape == (48, 48, 3)
     assert paired.load_paired(None, verbose=False).shape == (64, 64, 3)
