@@ -40,10 +40,9 @@ def test_mirrored_over_two_cpu_devices_equals_one_device_and_runs_dropout_and_bf
         assert report["compute_dtypes"] == ["float32"]
         # ...and both ways moved them alike, to float32 rounding (sums in another
         # order; InfoGAN's softmax cross-entropy over the replicas' halves more, and
-        # not the same from run to run: 7e-6 and 1.8e-5 on one Xeon with codes
-        # drawn independently, 1.0e-3 once with balanced codes; the relative
-        # bound below still holds it to 1% of the change).
-        assert report["max_difference"] <= (2e-3 if report["model"] == "infogan" else 1e-6), report
+        # not the same from run to run: 7e-6 and 1.8e-5 on one Xeon, against a
+        # change of 3e-3).
+        assert report["max_difference"] <= (5e-5 if report["model"] == "infogan" else 1e-6), report
         assert report["max_difference"] < 0.01 * report["max_change"], report
     dcgan = reports[1]
     # Dropout acts inside the mirrored step (D's own steps and the frozen D in G's):
