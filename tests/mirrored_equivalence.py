@@ -1,7 +1,8 @@
 """Run by tests/test_distribute.py in its own process (TensorFlow's devices can
 be split only before it starts): for each model named, train it a few steps on
 one CPU device and, from the same weights and batches, under MirroredStrategy
-over two logical CPU devices, dropout off in both, and report the largest
+over two logical CPU devices, dropout off in both (and, in float32, ReLU
+and LeakyReLU made smooth: `smooth_activations`), and report the largest
 weight difference; then train it mirrored with its dropout on, and report how
 far that moved the weights from the run without. One JSON line per model. A
 model named with a precision (dcgan:mixed_bfloat16) trains in it, in both
@@ -47,6 +48,25 @@ def dropout_layers(gan):
             if isinstance(layer, keras.layers.Dropout)]
 
 
+def smooth_activations(gan):
+    """ReLU and LeakyReLU become SiLU, in every network of `gan`. Both runs sum
+    in another order, so a pre-activation within float rounding of a kink can
+    take one slope in one run and the other slope in the other; Adam's first
+    steps (a step of about the learning rate times the gradient's sign) turn
+    that into weight differences of the learning rate's size, not of float
+    rounding (seen: the tiny InfoGAN on one thread per process, 1.0e-3; one
+    device alone moved as far from weights changed by 1e-7). SiLU has no kink:
+    the runs then differ by rounding only, and the wiring is what is compared.
+    (In 16-bit the runs are held to bfloat16's own rounding instead, kinks
+    and all.)"""
+    for network in gan.networks().values():
+        for layer in private.all_layers(network):
+            if isinstance(layer, keras.layers.LeakyReLU):
+                layer.call = keras.activations.silu
+            elif getattr(layer, "activation", None) is keras.activations.relu:
+                layer.activation = keras.activations.silu
+
+
 def train(cls, strategy, steps, out, weights, dropout=False, precision_name="float32"):
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (256, 28, 28, 1)).astype("float32")
@@ -61,6 +81,8 @@ def train(cls, strategy, steps, out, weights, dropout=False, precision_name="flo
     if not dropout:
         for layer in dropout_layers(gan):
             layer.rate = 0.0
+    if precision_name == "float32":
+        smooth_activations(gan)
     for variable, value in zip(checkpoints._state_variables(gan), weights):
         variable.assign(value)
     gan.train(epochs=steps, batch_size=16, sample_interval=10 ** 6, quiet=True,
