@@ -301,7 +301,9 @@ def load_paired(folder=None, img_size=None, direction="BtoA", verbose=True):
                             "put the side-by-side pairs there.")
     own = own_size(train[0])
     width, height = _header_size(train[0])
-    at_own_size = img_size in (None, own) and own == min(width // 2, height) // 16 * 16
+    # Halves that are square and a multiple of 16 keep their pixels; others
+    # are resized (non-square ones squeezed to a square), and said so.
+    at_own_size = img_size in (None, own) and own == width // 2 // 16 * 16 == height // 16 * 16
     img_size = img_size or own
     sizing = (f"each half at {img_size}x{img_size}, its own size (rounded down to a multiple "
               "of 16 where it is not one; --img-size changes it)" if at_own_size else

@@ -410,6 +410,12 @@ def test_a_folder_trains_at_its_halves_own_size_unless_told(tmp_path, capsys):
     write_pairs(tmp_path / "tiny" / "test", 1, size=(10, 20))
     assert paired.load_paired(str(tmp_path / "tiny")).shape == (16, 16, 3)
     assert capsys.readouterr().out.rstrip().endswith("each half resized to 16x16.")
+    # Halves that are not square are squeezed to a square: not their own size.
+    write_pairs(tmp_path / "wide" / "train", 1, size=(48, 128))
+    write_pairs(tmp_path / "wide" / "test", 1, size=(48, 128))
+    assert paired.load_paired(str(tmp_path / "wide")).shape == (48, 48, 3)
+    message = capsys.readouterr().out
+    assert "each half resized to 48x48" in message and "its own size" not in message
     # Asked for, a size is kept; the offline task stays at 64.
     assert paired.load_paired(str(tmp_path / "large"), img_size=48).shape == (48, 48, 3)
     assert paired.load_paired(None, verbose=False).shape == (64, 64, 3)
