@@ -299,12 +299,13 @@ def load_paired(folder=None, img_size=None, direction="BtoA", verbose=True):
         if not paths:
             raise UserError(f"Folder {os.path.join(folder, name)} holds no .jpg or .png images: "
                             "put the side-by-side pairs there.")
-    own = own_size(train[0])
     width, height = _header_size(train[0])
-    # Halves that are square and a multiple of 16 keep their pixels; others
-    # are resized (non-square ones squeezed to a square), and said so.
-    at_own_size = img_size in (None, own) and own == width // 2 // 16 * 16 == height // 16 * 16
-    img_size = img_size or own
+    # Square halves trained at their side (rounded down to a multiple of 16)
+    # keep their pixels; others are resized (non-square ones squeezed to a
+    # square), and said so.
+    side = width // 2 // 16 * 16
+    img_size = img_size or own_size(train[0])
+    at_own_size = img_size == side == height // 16 * 16
     sizing = (f"each half at {img_size}x{img_size}, its own size (rounded down to a multiple "
               "of 16 where it is not one; --img-size changes it)" if at_own_size else
               f"each half resized to {img_size}x{img_size}{_shrink_hint(train[0], img_size)}")

@@ -416,8 +416,12 @@ def test_a_folder_trains_at_its_halves_own_size_unless_told(tmp_path, capsys):
     assert paired.load_paired(str(tmp_path / "wide")).shape == (48, 48, 3)
     message = capsys.readouterr().out
     assert "each half resized to 48x48" in message and "its own size" not in message
-    # Asked for, a size is kept; the offline task stays at 64.
+    # Asked for, a size is kept, and named the halves' own where it is theirs;
+    # the offline task stays at 64.
     assert paired.load_paired(str(tmp_path / "large"), img_size=48).shape == (48, 48, 3)
+    assert "each half resized to 48x48" in capsys.readouterr().out
+    assert paired.load_paired(str(tmp_path / "large"), img_size=288).shape == (288, 288, 3)
+    assert "each half at 288x288, its own size (rounded down" in capsys.readouterr().out
     assert paired.load_paired(None, verbose=False).shape == (64, 64, 3)
 
 
