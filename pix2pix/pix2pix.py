@@ -51,10 +51,10 @@ def command_line():
                                            "test/ or val/ (scored), of .jpg/.png files holding A "
                                            "(left) and B (right) side by side. Default: an "
                                            "offline task, restoring blurred, noisy crops of "
-                                           "photos shipped with scikit-image and matplotlib")
-    parser._option_string_actions["--eval-interval"].help = (
-        "steps between scores of G against its input on the test pairs (PSNR, SSIM, L1) in "
-        "history.csv (default: --sample-interval)")
+                                           "photos shipped with scikit-image and matplotlib",
+                                 eval_help="steps between scores of G against its input on the "
+                                           "test pairs (PSNR, SSIM, L1) in history.csv (default: "
+                                           "--sample-interval)")
     parser.add_argument("--img-size", type=cli.positive_int, default=None,
                         help="side of the square images (each half of a pair is resized to it; "
                              "a multiple of 16). Default: with --data, the halves' own side "

@@ -55,10 +55,10 @@ def command_line():
                                            "Default: datasets/img_align_celeba if it exists, "
                                            "else photos that ship with scikit-image",
                                  epochs_help="training steps in all, the --pretrain-steps "
-                                             'included; as in Keras-GAN one "epoch" is one batch')
-    parser._option_string_actions["--eval-interval"].help = (
-        "steps between scores of G against bicubic on the held-out photos (PSNR, SSIM, "
-        "colour error) in history.csv (default: --sample-interval)")
+                                             'included; as in Keras-GAN one "epoch" is one batch',
+                                 eval_help="steps between scores of G against bicubic on the "
+                                           "held-out photos (PSNR, SSIM, colour error) in "
+                                           "history.csv (default: --sample-interval)")
     parser.add_argument("--hr-size", type=cli.positive_int, default=64,
                         help="side of the high-resolution training crops (multiple of 16); "
                              "the low-resolution input is a quarter of it")
